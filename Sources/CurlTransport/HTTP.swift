@@ -1,0 +1,50 @@
+/// An HTTP request the transport performs.
+public struct TransportRequest: Sendable {
+    public var method: String
+    public var url: String
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]?
+    /// The whole transfer's time limit.
+    public var timeout: Duration
+    /// Larger response bodies fail the transfer.
+    public var maxResponseBytes: Int
+
+    public init(method: String = "GET", url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,
+                timeout: Duration = .seconds(30), maxResponseBytes: Int = 10 * 1024 * 1024) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeout = timeout
+        self.maxResponseBytes = maxResponseBytes
+    }
+}
+
+/// What the server answered.
+public struct TransportResponse: Sendable {
+    public var status: Int
+    /// Header lines of the final response, in order.
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    /// The first value of a header, matched case-insensitively.
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+}
+
+/// A transfer that did not complete: libcurl's code and its error text.
+public struct CurlError: Error, Sendable, CustomStringConvertible {
+    public var code: Int
+    public var message: String
+
+    public init(code: Int, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// Time-outs and connection failures: the peer may well answer a later attempt.
+    public var isTransient: Bool { [6, 7, 28, 35, 52, 55, 56].contains(code) }
+
+    public var description: String { "curl error \(code): \(message)" }
+}

@@ -1,0 +1,101 @@
+import CCurl
+
+/// One transfer: its easy handle, the buffers libcurl reads and writes, and the waiting caller.
+///
+/// `@unchecked Sendable`: it is built by the caller, handed to the curl thread through the
+/// transport's locked queue, and from then on touched only by the curl thread.
+final class Transfer: @unchecked Sendable {
+    let easy: UnsafeMutableRawPointer
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private let errorBuffer: UnsafeMutablePointer<CChar> = {
+        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        buffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        return buffer
+    }()
+    private var body: [UInt8] = []
+    private var headerLines: [String] = []
+    private let maxResponseBytes: Int
+    private var overflowed = false
+    var continuation: CheckedContinuation<TransportResponse, any Error>?
+
+    init(_ request: TransportRequest) throws {
+        guard let easy = curl_easy_init() else { throw CurlError(code: -1, message: "curl_easy_init failed") }
+        self.easy = easy
+        self.maxResponseBytes = request.maxResponseBytes
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        sb_curl_setopt_string(easy, CURLOPT_URL, request.url)
+        sb_curl_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        sb_curl_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(request.timeout.components.seconds * 1000 + request.timeout.components.attoseconds / 1_000_000_000_000_000))
+        sb_curl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, 10_000)
+        sb_curl_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https")
+        sb_curl_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer)
+        sb_curl_setopt_pointer(easy, CURLOPT_WRITEDATA, context)
+        sb_curl_setopt_callback(easy, CURLOPT_WRITEFUNCTION) { data, size, count, context in
+            let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
+            let length = size * count
+            guard transfer.body.count + length <= transfer.maxResponseBytes else {
+                transfer.overflowed = true
+                return 0
+            }
+            data!.withMemoryRebound(to: UInt8.self, capacity: length) { transfer.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: length)) }
+            return length
+        }
+        sb_curl_setopt_pointer(easy, CURLOPT_HEADERDATA, context)
+        sb_curl_setopt_callback(easy, CURLOPT_HEADERFUNCTION) { data, size, count, context in
+            let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
+            let length = size * count
+            let line = data!.withMemoryRebound(to: UInt8.self, capacity: length) { String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self) }
+            // A new status line (after a 100 Continue or a redirect) starts a new header block.
+            if line.hasPrefix("HTTP/") { transfer.headerLines = [] }
+            transfer.headerLines.append(line)
+            return length
+        }
+        for header in request.headers {
+            headerList = curl_slist_append(headerList, "\(header.name): \(header.value)")
+        }
+        if request.body != nil && !request.headers.contains(where: { $0.name.lowercased() == "expect" }) {
+            headerList = curl_slist_append(headerList, "Expect:")
+        }
+        sb_curl_setopt_slist(easy, CURLOPT_HTTPHEADER, headerList)
+        switch (request.method.uppercased(), request.body) {
+        case ("GET", nil):
+            sb_curl_setopt_long(easy, CURLOPT_HTTPGET, 1)
+        case ("HEAD", _):
+            sb_curl_setopt_long(easy, CURLOPT_NOBODY, 1)
+        case (let method, let body):
+            let bytes = body ?? []
+            sb_curl_setopt_offset(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.count))
+            _ = bytes.withUnsafeBytes { raw in
+                // COPYPOSTFIELDS copies the bytes: nothing of the caller's must outlive this call.
+                sb_curl_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!))
+            }
+            if method != "POST" { sb_curl_setopt_string(easy, CURLOPT_CUSTOMREQUEST, method) }
+        }
+    }
+
+    deinit {
+        curl_easy_cleanup(easy)
+        curl_slist_free_all(headerList)
+        errorBuffer.deallocate()
+    }
+
+    func response() -> TransportResponse {
+        var headers: [(name: String, value: String)] = []
+        for line in headerLines {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers.append((String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)))
+        }
+        return TransportResponse(status: sb_curl_response_code(easy), headers: headers, body: body)
+    }
+
+    func error(_ code: CURLcode) -> CurlError {
+        if overflowed { return CurlError(code: Int(code.rawValue), message: "response larger than \(maxResponseBytes) bytes") }
+        let detail = String(validatingCString: errorBuffer) ?? ""
+        return CurlError(code: Int(code.rawValue), message: detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
+    }
+
+    func finish(_ result: Result<TransportResponse, any Error>) {
+        continuation?.resume(with: result)
+        continuation = nil
+    }
+}

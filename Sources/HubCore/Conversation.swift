@@ -1,0 +1,88 @@
+import Foundation
+
+/// Where a conversation stands in the agents' work.
+public enum ConversationStatus: String, Codable, Sendable, CaseIterable {
+    case open, pending, snoozed, resolved
+}
+
+/// One thread of messages between a customer and the center.
+public struct Conversation: Codable, Sendable, Equatable {
+    public var id: String
+    public var customerId: String
+    public var channel: Channel
+    public var status: ConversationStatus
+    public var priority: Int
+    public var assigneeId: String?
+    public var teamId: String?
+    public var tags: [String]
+    public var subject: String?
+    public var snoozedUntil: Date?
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var lastActivityAt: Date
+    public var firstResponseAt: Date?
+    public var resolvedAt: Date?
+
+    public init(
+        id: String, customerId: String, channel: Channel, status: ConversationStatus = .open, priority: Int = 0,
+        assigneeId: String? = nil, teamId: String? = nil, tags: [String] = [], subject: String? = nil,
+        snoozedUntil: Date? = nil, createdAt: Date, updatedAt: Date, lastActivityAt: Date,
+        firstResponseAt: Date? = nil, resolvedAt: Date? = nil
+    ) {
+        self.id = id
+        self.customerId = customerId
+        self.channel = channel
+        self.status = status
+        self.priority = priority
+        self.assigneeId = assigneeId
+        self.teamId = teamId
+        self.tags = tags
+        self.subject = subject
+        self.snoozedUntil = snoozedUntil
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.lastActivityAt = lastActivityAt
+        self.firstResponseAt = firstResponseAt
+        self.resolvedAt = resolvedAt
+    }
+}
+
+/// Filters of the conversation list; nil means any.
+public struct ConversationFilter: Sendable, Equatable {
+    public var status: ConversationStatus?
+    public var assigneeId: String?
+    public var teamId: String?
+    public var channel: Channel?
+    public var tag: String?
+    public var customerId: String?
+
+    public init(status: ConversationStatus? = nil, assigneeId: String? = nil, teamId: String? = nil, channel: Channel? = nil, tag: String? = nil, customerId: String? = nil) {
+        self.status = status
+        self.assigneeId = assigneeId
+        self.teamId = teamId
+        self.channel = channel
+        self.tag = tag
+        self.customerId = customerId
+    }
+}
+
+/// A partial update of a conversation; nil fields stay as they are.
+public struct ConversationPatch: Codable, Sendable {
+    public var tags: [String]?
+    public var priority: Int?
+    public var subject: String?
+
+    public init(tags: [String]? = nil, priority: Int? = nil, subject: String? = nil) {
+        self.tags = tags
+        self.priority = priority
+        self.subject = subject
+    }
+
+    /// Checks the patch against the domain's limits.
+    public func validated() throws(ValidationError) -> ConversationPatch {
+        if let tags { try Tags.validate(tags) }
+        if let priority, !(0...100).contains(priority) { throw ValidationError("priority", "must be between 0 and 100") }
+        if let subject, subject.count > 500 { throw ValidationError("subject", "must be at most 500 characters") }
+        return self
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+
+/// A person the center serves, known through one or more identities.
+public struct Customer: Codable, Sendable, Equatable {
+    public var id: String
+    public var name: String?
+    public var attributes: [String: String]
+    public var tags: [String]
+    public var tier: String?
+    public var timeZone: String?
+    public var locale: String?
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(
+        id: String, name: String? = nil, attributes: [String: String] = [:], tags: [String] = [],
+        tier: String? = nil, timeZone: String? = nil, locale: String? = nil, createdAt: Date, updatedAt: Date
+    ) {
+        self.id = id
+        self.name = name
+        self.attributes = attributes
+        self.tags = tags
+        self.tier = tier
+        self.timeZone = timeZone
+        self.locale = locale
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// A partial update of a customer's profile; nil fields stay as they are.
+public struct CustomerPatch: Codable, Sendable {
+    public var name: String?
+    public var attributes: [String: String]?
+    public var tags: [String]?
+    public var timeZone: String?
+    public var locale: String?
+
+    public init(name: String? = nil, attributes: [String: String]? = nil, tags: [String]? = nil, timeZone: String? = nil, locale: String? = nil) {
+        self.name = name
+        self.attributes = attributes
+        self.tags = tags
+        self.timeZone = timeZone
+        self.locale = locale
+    }
+
+    /// Checks the patch: bounded sizes, a time zone the system knows.
+    public func validated() throws(ValidationError) -> CustomerPatch {
+        if let name, name.count > 200 { throw ValidationError("name", "must be at most 200 characters") }
+        if let attributes {
+            if attributes.count > 100 { throw ValidationError("attributes", "at most 100 attributes") }
+            for (key, value) in attributes where key.isEmpty || key.count > 64 || value.count > 1000 {
+                throw ValidationError("attributes", "keys are 1–64 characters and values at most 1000")
+            }
+        }
+        if let tags { try Tags.validate(tags) }
+        if let timeZone, TimeZone(identifier: timeZone) == nil {
+            throw ValidationError("timeZone", "'\(timeZone)' is not an IANA time zone")
+        }
+        if let locale, locale.isEmpty || locale.count > 35 { throw ValidationError("locale", "must be a BCP 47 tag") }
+        return self
+    }
+}
+
+/// One way of reaching a customer: a channel and a normalized address on it.
+public struct Identity: Codable, Sendable, Equatable {
+    public var channel: Channel
+    public var address: String
+    public var customerId: String
+    public var verified: Bool
+    public var createdAt: Date
+
+    public init(channel: Channel, address: String, customerId: String, verified: Bool, createdAt: Date) {
+        self.channel = channel
+        self.address = address
+        self.customerId = customerId
+        self.verified = verified
+        self.createdAt = createdAt
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+
+/// The hub's durable state: every implementation (SQLite now, PostgreSQL later) passes the same tests.
+///
+/// Every method that changes state appends its events in the same transaction and returns
+/// only after that transaction is durable.
+public protocol HubStorage: InboundSink {
+    // MARK: Access tokens
+
+    /// Stores a token's digest with its role; the token itself is never stored.
+    func createToken(digest: String, role: Role, agentId: String?, name: String?) async throws -> TokenRecord
+    /// The principal behind a token digest, or nil when no such token exists.
+    func principal(forTokenDigest digest: String) async throws -> Principal?
+
+    // MARK: Teams and agents
+
+    func createTeam(name: String) async throws -> Team
+    func teams() async throws -> [Team]
+    func createAgent(_ draft: AgentDraft) async throws -> Agent
+    func agent(id: String) async throws -> Agent
+    func agents(_ page: PageRequest) async throws -> Page<Agent>
+    func updateAgent(id: String, _ draft: AgentDraft) async throws -> Agent
+    func setPresence(agentId: String, _ presence: Presence) async throws -> Agent
+
+    // MARK: Customers
+
+    /// Customers, newest first, optionally matching `query` in name or identity address.
+    func customers(query: String?, _ page: PageRequest) async throws -> Page<Customer>
+    func customer(id: String) async throws -> Customer
+    func updateCustomer(id: String, _ patch: CustomerPatch) async throws -> Customer
+    func identities(customerId: String) async throws -> [Identity]
+
+    // MARK: Conversations
+
+    /// Conversations visible in `scope`, newest first.
+    func conversations(_ filter: ConversationFilter, scope: AccessScope, _ page: PageRequest) async throws -> Page<Conversation>
+    func conversation(id: String) async throws -> Conversation
+    /// Messages of a conversation, oldest first.
+    func messages(conversationId: String, _ page: PageRequest) async throws -> Page<Message>
+    func message(id: String) async throws -> Message
+    /// Stores an agent's reply and, unless it is a private note, its outbox row; a repeated
+    /// `idempotencyKey` returns the message the first call stored.
+    func reply(conversationId: String, _ draft: ReplyDraft, authorId: String?, idempotencyKey: String?) async throws -> Message
+    /// Assigns to an agent and/or team; nil for both unassigns.
+    func assign(conversationId: String, agentId: String?, teamId: String?) async throws -> Conversation
+    func setStatus(conversationId: String, _ status: ConversationStatus, snoozedUntil: Date?) async throws -> Conversation
+    func updateConversation(id: String, _ patch: ConversationPatch) async throws -> Conversation
+    /// Reopens the snoozed conversations whose time has come and returns them.
+    func wakeSnoozed(now: Date) async throws -> [Conversation]
+    /// When the next snoozed conversation wakes, nil when none is snoozed.
+    func nextSnoozeDue() async throws -> Date?
+
+    // MARK: Event log
+
+    /// Events after `id` visible in `scope`, oldest first.
+    func events(after id: Int64, scope: AccessScope, limit: Int) async throws -> [HubEvent]
+    /// The id of the newest event, 0 when the log is empty.
+    func latestEventId() async throws -> Int64
+    /// Returns once an event newer than `id` is committed (or the task is cancelled).
+    func waitForEvent(after id: Int64) async
+
+    // MARK: Outbox
+
+    /// Leases up to `limit` due rows (queued and due, or with an expired lease) to `owner`.
+    func claimOutbox(now: Date, owner: String, lease: Duration, limit: Int) async throws -> [OutboxItem]
+    /// Records that the provider accepted the message.
+    func outboxSent(_ item: OutboxItem, receipt: SendReceipt) async throws
+    /// Puts the row back in the queue for another attempt at `retryAt`.
+    func outboxRetry(_ item: OutboxItem, at retryAt: Date, reason: String) async throws
+    /// Gives up: the row is dead-lettered and the message marked failed with the reason.
+    func outboxFailed(_ item: OutboxItem, reason: String) async throws
+    /// When the next queued row falls due, nil when none is queued.
+    func nextOutboxDue() async throws -> Date?
+}

@@ -1,0 +1,97 @@
+import Foundation
+import HubCore
+import Hummingbird
+
+/// `/v1/conversations`: the inbox. Agents see their own and their teams' conversations only.
+struct ConversationsController {
+    let storage: any HubStorage
+
+    struct Assignment: Decodable {
+        let agentId: String?
+        let teamId: String?
+    }
+
+    struct Snooze: Decodable {
+        let until: Date
+    }
+
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.get("conversations") { request, context in
+            let principal = try context.require(.readConversations)
+            let filter = ConversationFilter(
+                status: try request.query("status", as: ConversationStatus.self),
+                assigneeId: request.uri.queryParameters.get("assignee"),
+                teamId: request.uri.queryParameters.get("team"),
+                channel: try request.query("channel", as: Channel.self),
+                tag: request.uri.queryParameters.get("tag"),
+                customerId: request.uri.queryParameters.get("customer")
+            )
+            return try await storage.conversations(filter, scope: principal.scope, try request.pageRequest())
+        }
+        group.get("conversations/:id") { _, context in
+            try await visibleConversation(context, .readConversations)
+        }
+        group.patch("conversations/:id") { request, context in
+            let conversation = try await visibleConversation(context, .writeConversations)
+            let patch = try await request.decode(as: ConversationPatch.self, context: context)
+            return try await storage.updateConversation(id: conversation.id, patch)
+        }
+        group.get("conversations/:id/messages") { request, context in
+            let conversation = try await visibleConversation(context, .readConversations)
+            return try await storage.messages(conversationId: conversation.id, try request.pageRequest())
+        }
+        group.post("conversations/:id/messages") { request, context in
+            let conversation = try await visibleConversation(context, .writeConversations)
+            let draft = try await request.decode(as: ReplyDraft.self, context: context)
+            let key = request.headers[.init("Idempotency-Key")!]
+            if let key, key.isEmpty || key.count > 255 { throw ValidationError("Idempotency-Key", "must be 1–255 characters") }
+            let message = try await storage.reply(conversationId: conversation.id, draft, authorId: context.principal?.agentId, idempotencyKey: key)
+            return Accepted(value: message)
+        }
+        group.post("conversations/:id/assign") { request, context in
+            let conversation = try await visibleConversation(context, .writeConversations)
+            let assignment = try await request.decode(as: Assignment.self, context: context)
+            guard assignment.agentId != nil || assignment.teamId != nil else {
+                throw ValidationError("agentId", "or teamId is required (use /unassign to clear)")
+            }
+            return try await storage.assign(conversationId: conversation.id, agentId: assignment.agentId, teamId: assignment.teamId)
+        }
+        group.post("conversations/:id/unassign") { _, context in
+            let conversation = try await visibleConversation(context, .writeConversations)
+            return try await storage.assign(conversationId: conversation.id, agentId: nil, teamId: nil)
+        }
+        group.post("conversations/:id/resolve") { _, context in
+            let conversation = try await visibleConversation(context, .writeConversations)
+            return try await storage.setStatus(conversationId: conversation.id, .resolved, snoozedUntil: nil)
+        }
+        group.post("conversations/:id/reopen") { _, context in
+            let conversation = try await visibleConversation(context, .writeConversations)
+            return try await storage.setStatus(conversationId: conversation.id, .open, snoozedUntil: nil)
+        }
+        group.post("conversations/:id/snooze") { request, context in
+            let conversation = try await visibleConversation(context, .writeConversations)
+            let snooze = try await request.decode(as: Snooze.self, context: context)
+            return try await storage.setStatus(conversationId: conversation.id, .snoozed, snoozedUntil: snooze.until)
+        }
+        group.get("messages/:id") { _, context in
+            let principal = try context.require(.readConversations)
+            let message = try await storage.message(id: try context.parameters.require("id"))
+            let conversation = try await storage.conversation(id: message.conversationId)
+            guard principal.scope.allows(assigneeId: conversation.assigneeId, teamId: conversation.teamId) else {
+                throw HubError.notFound("message", message.id)
+            }
+            return message
+        }
+    }
+
+    /// The conversation named in the path, if the caller may see it; another team's is "not found".
+    private func visibleConversation(_ context: AppRequestContext, _ permission: Permission) async throws -> Conversation {
+        let principal = try context.require(permission)
+        let id = try context.parameters.require("id")
+        let conversation = try await storage.conversation(id: id)
+        guard principal.scope.allows(assigneeId: conversation.assigneeId, teamId: conversation.teamId) else {
+            throw HubError.notFound("conversation", id)
+        }
+        return conversation
+    }
+}

@@ -1,0 +1,29 @@
+import HubCore
+import Hummingbird
+
+/// `/v1/customers`: profiles and the identities they are known by.
+struct CustomersController {
+    let storage: any HubStorage
+
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.get("customers") { request, context in
+            _ = try context.require(.readCustomers)
+            let query = request.uri.queryParameters.get("q")
+            if let query, query.count > 200 { throw ValidationError("q", "must be at most 200 characters") }
+            return try await storage.customers(query: query, try request.pageRequest())
+        }
+        group.get("customers/:id") { _, context in
+            _ = try context.require(.readCustomers)
+            return try await storage.customer(id: try context.parameters.require("id"))
+        }
+        group.patch("customers/:id") { request, context in
+            _ = try context.require(.writeCustomers)
+            let patch = try await request.decode(as: CustomerPatch.self, context: context)
+            return try await storage.updateCustomer(id: try context.parameters.require("id"), patch)
+        }
+        group.get("customers/:id/identities") { _, context in
+            _ = try context.require(.readCustomers)
+            return Items(items: try await storage.identities(customerId: try context.parameters.require("id")))
+        }
+    }
+}

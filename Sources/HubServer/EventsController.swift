@@ -1,0 +1,84 @@
+import Foundation
+import HubCore
+import Hummingbird
+import NIOCore
+
+/// `GET /v1/events`: the event log as Server-Sent Events, resumable with `Last-Event-ID`.
+///
+/// Each stream keeps its own cursor into the durable log and is woken by commits, so a client
+/// that reconnects with the last id it saw gets every event it missed, in order, none twice.
+struct EventsController {
+    let storage: any HubStorage
+    /// A comment line is sent when nothing happened for this long, so proxies keep the stream open.
+    let heartbeat: Duration
+
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.get("events") { request, context in
+            let principal = try context.require(.readEvents)
+            let resumeFrom = request.headers[.init("Last-Event-ID")!] ?? request.uri.queryParameters.get("after")
+            var cursor: Int64 = 0
+            if let resumeFrom {
+                guard let value = Int64(resumeFrom), value >= 0 else { throw ValidationError("Last-Event-ID", "must be an event id") }
+                cursor = value
+            }
+            let storage = self.storage
+            let heartbeat = self.heartbeat
+            let scope = principal.scope
+            let start = cursor
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/event-stream", .cacheControl: "no-store"],
+                body: ResponseBody { writer in
+                    var cursor = start
+                    try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
+                    while !Task.isCancelled {
+                        let head = try await storage.latestEventId()
+                        let events = try await storage.events(after: cursor, scope: scope, limit: 500)
+                        if !events.isEmpty {
+                            var buffer = ByteBuffer()
+                            for event in events { buffer.writeString(Self.frame(event)) }
+                            try await writer.write(buffer)
+                            cursor = events[events.count - 1].id
+                        }
+                        // Every event up to `head` is committed and was visible to the query above.
+                        if events.count < 500 { cursor = max(cursor, head) } else { continue }
+                        let woken = await Self.waitForEvent(storage, after: cursor, timeout: heartbeat)
+                        if !woken { try await writer.write(ByteBuffer(string: ": keep-alive\n\n")) }
+                    }
+                    try await writer.finish(nil)
+                }
+            )
+        }
+    }
+
+    /// One SSE frame: the event's id, type and JSON.
+    static func frame(_ event: HubEvent) -> String {
+        var json = "{\"id\":\(event.id),\"type\":\"\(event.type.rawValue)\""
+        for (key, value) in [("conversationId", event.conversationId), ("customerId", event.customerId), ("agentId", event.agentId)] {
+            if let value { json += ",\"\(key)\":\(jsonString(value))" }
+        }
+        json += ",\"createdAt\":\"\(event.createdAt.formatted(.iso8601))\",\"data\":\(event.data)}"
+        return "id: \(event.id)\nevent: \(event.type.rawValue)\ndata: \(json)\n\n"
+    }
+
+    private static func jsonString(_ value: String) -> String {
+        String(decoding: try! JSONEncoder().encode(value), as: UTF8.self)
+    }
+
+    /// Waits for a newer event; false when `timeout` passed first.
+    private static func waitForEvent(_ storage: any HubStorage, after id: Int64, timeout: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await storage.waitForEvent(after: id)
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import HubCore
+import Hummingbird
+
+extension Request {
+    /// `?limit=` and `?cursor=` of a list request.
+    func pageRequest() throws -> PageRequest {
+        try PageRequest.parse(limit: uri.queryParameters.get("limit"), cursor: uri.queryParameters.get("cursor"))
+    }
+
+    /// A query parameter that must be one of an enum's raw values, when present.
+    func query<T: RawRepresentable>(_ name: String, as type: T.Type) throws -> T? where T.RawValue == String {
+        guard let raw = uri.queryParameters.get(name) else { return nil }
+        guard let value = T(rawValue: raw) else { throw ValidationError(name, "'\(raw)' is not a valid value") }
+        return value
+    }
+}
+
+/// Wraps a created resource so it answers 201.
+struct Created<Value: ResponseEncodable>: ResponseGenerator {
+    let value: Value
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var response = try value.response(from: request, context: context)
+        response.status = .created
+        return response
+    }
+}
+
+/// Wraps accepted-but-asynchronous work so it answers 202.
+struct Accepted<Value: ResponseEncodable>: ResponseGenerator {
+    let value: Value
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var response = try value.response(from: request, context: context)
+        response.status = .accepted
+        return response
+    }
+}
+
+extension Customer: ResponseEncodable {}
+extension Identity: ResponseEncodable {}
+extension Conversation: ResponseEncodable {}
+extension Message: ResponseEncodable {}
+extension Agent: ResponseEncodable {}
+extension Team: ResponseEncodable {}
+extension Page: ResponseEncodable {}
+
+/// A list without paging (teams, identities).
+struct Items<Item: Encodable & Sendable>: ResponseEncodable {
+    let items: [Item]
+}

@@ -1,0 +1,47 @@
+import Synchronization
+
+/// Wakes those waiting for the event log to grow: no polling, one wake-up per commit.
+final class EventSignal: Sendable {
+    private struct State {
+        var latest: Int64
+        var nextKey = 0
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+    }
+
+    private let state: Mutex<State>
+
+    init(latest: Int64) {
+        state = Mutex(State(latest: latest))
+    }
+
+    /// Records that events up to `id` are committed and wakes every waiter.
+    func advance(to id: Int64) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            guard id > state.latest else { return [] }
+            state.latest = id
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns once an event newer than `id` is committed, or the task is cancelled.
+    func wait(after id: Int64) async {
+        let key = state.withLock { state in
+            state.nextKey += 1
+            return state.nextKey
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.latest > id || Task.isCancelled { return true }
+                    state.waiters[key] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: key) }?.resume()
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import GRDB
+import HubCore
+
+// The domain's values are stored as they are: columns in snake_case, nested values as JSON.
+
+extension Customer: FetchableRecord, PersistableRecord, TableRecord {
+    public static var databaseTableName: String { "customer" }
+    public static var databaseColumnDecodingStrategy: DatabaseColumnDecodingStrategy { .convertFromSnakeCase }
+    public static var databaseColumnEncodingStrategy: DatabaseColumnEncodingStrategy { .convertToSnakeCase }
+}
+
+extension Identity: FetchableRecord, PersistableRecord, TableRecord {
+    public static var databaseTableName: String { "identity" }
+    public static var databaseColumnDecodingStrategy: DatabaseColumnDecodingStrategy { .convertFromSnakeCase }
+    public static var databaseColumnEncodingStrategy: DatabaseColumnEncodingStrategy { .convertToSnakeCase }
+}
+
+extension Team: FetchableRecord, PersistableRecord, TableRecord {
+    public static var databaseTableName: String { "team" }
+    public static var databaseColumnDecodingStrategy: DatabaseColumnDecodingStrategy { .convertFromSnakeCase }
+    public static var databaseColumnEncodingStrategy: DatabaseColumnEncodingStrategy { .convertToSnakeCase }
+}
+
+extension Agent: FetchableRecord, PersistableRecord, TableRecord {
+    public static var databaseTableName: String { "agent" }
+    public static var databaseColumnDecodingStrategy: DatabaseColumnDecodingStrategy { .convertFromSnakeCase }
+    public static var databaseColumnEncodingStrategy: DatabaseColumnEncodingStrategy { .convertToSnakeCase }
+}
+
+extension Conversation: FetchableRecord, PersistableRecord, TableRecord {
+    public static var databaseTableName: String { "conversation" }
+    public static var databaseColumnDecodingStrategy: DatabaseColumnDecodingStrategy { .convertFromSnakeCase }
+    public static var databaseColumnEncodingStrategy: DatabaseColumnEncodingStrategy { .convertToSnakeCase }
+}
+
+extension Message: FetchableRecord, PersistableRecord, TableRecord {
+    public static var databaseTableName: String { "message" }
+    public static var databaseColumnDecodingStrategy: DatabaseColumnDecodingStrategy { .convertFromSnakeCase }
+    public static var databaseColumnEncodingStrategy: DatabaseColumnEncodingStrategy { .convertToSnakeCase }
+}
+
+extension HubEvent: FetchableRecord, TableRecord {
+    public static var databaseTableName: String { "event" }
+    public static var databaseColumnDecodingStrategy: DatabaseColumnDecodingStrategy { .convertFromSnakeCase }
+}
+
+extension TokenRecord: FetchableRecord, TableRecord {
+    public static var databaseTableName: String { "api_token" }
+    public static var databaseColumnDecodingStrategy: DatabaseColumnDecodingStrategy { .convertFromSnakeCase }
+}

@@ -1,0 +1,172 @@
+import Foundation
+import GRDB
+import HubCore
+
+extension SQLiteHubStorage {
+    public func conversations(_ filter: ConversationFilter, scope: AccessScope, _ request: PageRequest) async throws -> Page<Conversation> {
+        try await read { db in
+            var query = Conversation.all()
+            if let status = filter.status { query = query.filter(Column("status") == status.rawValue) }
+            if let assigneeId = filter.assigneeId { query = query.filter(Column("assignee_id") == assigneeId) }
+            if let teamId = filter.teamId { query = query.filter(Column("team_id") == teamId) }
+            if let channel = filter.channel { query = query.filter(Column("channel") == channel.rawValue) }
+            if let customerId = filter.customerId { query = query.filter(Column("customer_id") == customerId) }
+            if let tag = filter.tag {
+                query = query.filter(sql: "EXISTS (SELECT 1 FROM json_each(conversation.tags) WHERE json_each.value = ?)", arguments: [tag])
+            }
+            if case .own(let agentId, let teamIds) = scope {
+                query = query.filter(Column("assignee_id") == agentId || teamIds.contains(Column("team_id")))
+            }
+            if let cursor = request.cursor { query = query.filter(Column("id") < cursor) }
+            let rows = try query.order(Column("id").desc).limit(request.limit + 1).fetchAll(db)
+            return page(rows, limit: request.limit, id: \.id)
+        }
+    }
+
+    public func conversation(id: String) async throws -> Conversation {
+        try await read { db in try Self.fetchConversation(id, db: db) }
+    }
+
+    public func messages(conversationId: String, _ request: PageRequest) async throws -> Page<Message> {
+        try await read { db in
+            _ = try Self.fetchConversation(conversationId, db: db)
+            var query = Message.filter(Column("conversation_id") == conversationId)
+            if let cursor = request.cursor { query = query.filter(Column("id") > cursor) }
+            return page(try query.order(Column("id")).limit(request.limit + 1).fetchAll(db), limit: request.limit, id: \.id)
+        }
+    }
+
+    public func message(id: String) async throws -> Message {
+        try await read { db in
+            guard let message = try Message.fetchOne(db, key: id) else { throw HubError.notFound("message", id) }
+            return message
+        }
+    }
+
+    public func reply(conversationId: String, _ draft: ReplyDraft, authorId: String?, idempotencyKey: String?) async throws -> Message {
+        let draft = try draft.validated()
+        let now = self.now()
+        return try await write { db in
+            var conversation = try Self.fetchConversation(conversationId, db: db)
+            if let idempotencyKey {
+                if let earlier = try Message.fetchOne(db, sql: """
+                    SELECT * FROM message WHERE conversation_id = ? AND direction = 'outbound' AND external_id = ?
+                    """, arguments: [conversationId, idempotencyKey]) {
+                    return earlier
+                }
+                if try Message.filter(Column("channel") == conversation.channel.rawValue && Column("direction") == "outbound"
+                                      && Column("external_id") == idempotencyKey).fetchCount(db) > 0 {
+                    throw HubError.conflict("idempotency_key_reused", "This Idempotency-Key was used for another conversation.")
+                }
+            }
+            let isNote = draft.private ?? false
+            var message = Message(
+                id: HubID.make("msg", now: now), conversationId: conversationId, direction: .outbound, authorKind: .agent,
+                authorId: authorId, kind: isNote ? .note : .message, channel: conversation.channel, text: draft.text,
+                html: draft.html, attachments: draft.attachments ?? [], deliveryState: isNote ? .none : .queued,
+                externalId: idempotencyKey, createdAt: now, updatedAt: now
+            )
+            if isNote {
+                try message.insert(db)
+                try appendEvent(db, .messageCreated, data: message, conversation: conversation, at: now)
+                return message
+            }
+            guard let address = try String.fetchOne(db, sql: """
+                SELECT address FROM identity WHERE customer_id = ? AND channel = ? ORDER BY created_at DESC LIMIT 1
+                """, arguments: [conversation.customerId, conversation.channel.rawValue]) else {
+                throw HubError.unprocessable("no_reachable_identity", "The customer has no \(conversation.channel.rawValue) address to reply to.")
+            }
+            message.deliveryState = .queued
+            try message.insert(db)
+            let delivery = OutboundDelivery(
+                messageId: message.id, conversationId: conversationId, customerId: conversation.customerId,
+                channel: conversation.channel, to: address, text: message.text, html: message.html,
+                attachments: message.attachments, idempotencyKey: message.id, createdAt: now
+            )
+            try db.execute(sql: """
+                INSERT INTO outbox (message_id, idempotency_key, payload, state, attempts, next_attempt_at, created_at, updated_at)
+                VALUES (?, ?, ?, 'queued', 0, ?, ?, ?)
+                """, arguments: [message.id, delivery.idempotencyKey, String(decoding: try JSONEncoder.hub().encode(delivery), as: UTF8.self), now, now, now])
+            conversation.lastActivityAt = now
+            conversation.updatedAt = now
+            if conversation.firstResponseAt == nil { conversation.firstResponseAt = now }
+            try conversation.update(db, columns: ["last_activity_at", "updated_at", "first_response_at"])
+            try appendEvent(db, .messageCreated, data: message, conversation: conversation, at: now)
+            return message
+        }
+    }
+
+    public func assign(conversationId: String, agentId: String?, teamId: String?) async throws -> Conversation {
+        let now = self.now()
+        return try await write { db in
+            var conversation = try Self.fetchConversation(conversationId, db: db)
+            if let agentId, try !Agent.exists(db, key: agentId) { throw HubError.unprocessable("unknown_agent", "No agent with id '\(agentId)'.") }
+            if let teamId, try !Team.exists(db, key: teamId) { throw HubError.unprocessable("unknown_team", "No team with id '\(teamId)'.") }
+            conversation.assigneeId = agentId
+            conversation.teamId = teamId ?? (agentId == nil ? nil : conversation.teamId)
+            conversation.updatedAt = now
+            try conversation.update(db, columns: ["assignee_id", "team_id", "updated_at"])
+            try appendEvent(db, .conversationUpdated, data: conversation, conversation: conversation, agentId: agentId, at: now)
+            return conversation
+        }
+    }
+
+    public func setStatus(conversationId: String, _ status: ConversationStatus, snoozedUntil: Date?) async throws -> Conversation {
+        let now = self.now()
+        if status == .snoozed {
+            guard let snoozedUntil, snoozedUntil > now else { throw ValidationError("until", "must be a time in the future") }
+        }
+        return try await write { db in
+            var conversation = try Self.fetchConversation(conversationId, db: db)
+            if conversation.status == status && conversation.snoozedUntil == snoozedUntil { return conversation }
+            conversation.status = status
+            conversation.snoozedUntil = status == .snoozed ? snoozedUntil : nil
+            conversation.resolvedAt = status == .resolved ? now : nil
+            conversation.updatedAt = now
+            try conversation.update(db)
+            try appendEvent(db, .conversationUpdated, data: conversation, conversation: conversation, at: now)
+            return conversation
+        }
+    }
+
+    public func updateConversation(id: String, _ patch: ConversationPatch) async throws -> Conversation {
+        let patch = try patch.validated()
+        let now = self.now()
+        return try await write { db in
+            var conversation = try Self.fetchConversation(id, db: db)
+            if let tags = patch.tags { conversation.tags = tags }
+            if let priority = patch.priority { conversation.priority = priority }
+            if let subject = patch.subject { conversation.subject = subject }
+            conversation.updatedAt = now
+            try conversation.update(db)
+            try appendEvent(db, .conversationUpdated, data: conversation, conversation: conversation, at: now)
+            return conversation
+        }
+    }
+
+    public func wakeSnoozed(now: Date) async throws -> [Conversation] {
+        try await write { db in
+            let due = try Conversation.fetchAll(db, sql: "SELECT * FROM conversation WHERE status = 'snoozed' AND snoozed_until <= ?", arguments: [now])
+            return try due.map { conversation in
+                var conversation = conversation
+                conversation.status = .open
+                conversation.snoozedUntil = nil
+                conversation.updatedAt = now
+                try conversation.update(db)
+                try appendEvent(db, .conversationUpdated, data: conversation, conversation: conversation, at: now)
+                return conversation
+            }
+        }
+    }
+
+    public func nextSnoozeDue() async throws -> Date? {
+        try await read { db in
+            try Date.fetchOne(db, sql: "SELECT MIN(snoozed_until) FROM conversation WHERE status = 'snoozed'")
+        }
+    }
+
+    static func fetchConversation(_ id: String, db: Database) throws -> Conversation {
+        guard let conversation = try Conversation.fetchOne(db, key: id) else { throw HubError.notFound("conversation", id) }
+        return conversation
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import GRDB
+import HubCore
+
+extension SQLiteHubStorage {
+    public func customers(query: String?, _ request: PageRequest) async throws -> Page<Customer> {
+        try await read { db in
+            var sql = "SELECT * FROM customer WHERE 1 = 1"
+            var arguments: StatementArguments = []
+            if let query, !query.isEmpty {
+                let pattern = "%" + query.replacingOccurrences(of: "\\", with: "\\\\")
+                    .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
+                sql += """
+                     AND (name LIKE ? ESCAPE '\\' OR id IN (SELECT customer_id FROM identity WHERE address LIKE ? ESCAPE '\\'))
+                    """
+                arguments += [pattern, pattern]
+            }
+            if let cursor = request.cursor {
+                sql += " AND id < ?"
+                arguments += [cursor]
+            }
+            sql += " ORDER BY id DESC LIMIT ?"
+            arguments += [request.limit + 1]
+            return page(try Customer.fetchAll(db, sql: sql, arguments: arguments), limit: request.limit, id: \.id)
+        }
+    }
+
+    public func customer(id: String) async throws -> Customer {
+        try await read { db in
+            guard let customer = try Customer.fetchOne(db, key: id) else { throw HubError.notFound("customer", id) }
+            return customer
+        }
+    }
+
+    public func updateCustomer(id: String, _ patch: CustomerPatch) async throws -> Customer {
+        let patch = try patch.validated()
+        let now = self.now()
+        return try await write { db in
+            guard var customer = try Customer.fetchOne(db, key: id) else { throw HubError.notFound("customer", id) }
+            if let name = patch.name { customer.name = name.isEmpty ? nil : name }
+            if let attributes = patch.attributes { customer.attributes = attributes }
+            if let tags = patch.tags { customer.tags = tags }
+            if let timeZone = patch.timeZone { customer.timeZone = timeZone }
+            if let locale = patch.locale { customer.locale = locale }
+            customer.updatedAt = now
+            try customer.update(db)
+            try appendEvent(db, .customerUpdated, data: customer, customerId: customer.id, at: now)
+            return customer
+        }
+    }
+
+    public func identities(customerId: String) async throws -> [Identity] {
+        try await read { db in
+            guard try Customer.exists(db, key: customerId) else { throw HubError.notFound("customer", customerId) }
+            return try Identity.filter(Column("customer_id") == customerId).order(Column("created_at")).fetchAll(db)
+        }
+    }
+}

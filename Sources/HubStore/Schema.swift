@@ -1,0 +1,126 @@
+import GRDB
+
+/// The store's schema, one migration per change. SQL kept to what PostgreSQL also accepts,
+/// except the SQLite-specific `AUTOINCREMENT` of the event log's id.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE customer (
+                    id TEXT PRIMARY KEY,
+                    name TEXT,
+                    attributes TEXT NOT NULL,
+                    tags TEXT NOT NULL,
+                    tier TEXT,
+                    time_zone TEXT,
+                    locale TEXT,
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL
+                );
+                CREATE TABLE identity (
+                    channel TEXT NOT NULL,
+                    address TEXT NOT NULL,
+                    customer_id TEXT NOT NULL REFERENCES customer(id),
+                    verified BOOLEAN NOT NULL,
+                    created_at TEXT NOT NULL,
+                    PRIMARY KEY (channel, address)
+                );
+                CREATE INDEX identity_customer ON identity(customer_id);
+                CREATE TABLE team (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    created_at TEXT NOT NULL
+                );
+                CREATE TABLE agent (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    email TEXT,
+                    role TEXT NOT NULL,
+                    team_ids TEXT NOT NULL,
+                    skills TEXT NOT NULL,
+                    capacity TEXT NOT NULL,
+                    presence TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL
+                );
+                CREATE TABLE conversation (
+                    id TEXT PRIMARY KEY,
+                    customer_id TEXT NOT NULL REFERENCES customer(id),
+                    channel TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    priority INTEGER NOT NULL,
+                    assignee_id TEXT,
+                    team_id TEXT,
+                    tags TEXT NOT NULL,
+                    subject TEXT,
+                    snoozed_until TEXT,
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL,
+                    last_activity_at TEXT NOT NULL,
+                    first_response_at TEXT,
+                    resolved_at TEXT
+                );
+                CREATE INDEX conversation_customer ON conversation(customer_id, channel, status);
+                CREATE INDEX conversation_assignee ON conversation(assignee_id);
+                CREATE INDEX conversation_team ON conversation(team_id);
+                CREATE TABLE message (
+                    id TEXT PRIMARY KEY,
+                    conversation_id TEXT NOT NULL REFERENCES conversation(id),
+                    direction TEXT NOT NULL,
+                    author_kind TEXT NOT NULL,
+                    author_id TEXT,
+                    kind TEXT NOT NULL,
+                    channel TEXT NOT NULL,
+                    text TEXT NOT NULL,
+                    html TEXT,
+                    attachments TEXT NOT NULL,
+                    delivery_state TEXT NOT NULL,
+                    provider_message_id TEXT,
+                    external_id TEXT,
+                    error TEXT,
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL
+                );
+                CREATE INDEX message_conversation ON message(conversation_id, id);
+                -- Providers retry: one message per (channel, external id), inbound and outbound apart.
+                CREATE UNIQUE INDEX message_external ON message(channel, direction, external_id);
+                CREATE TABLE outbox (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    message_id TEXT NOT NULL UNIQUE REFERENCES message(id),
+                    idempotency_key TEXT NOT NULL UNIQUE,
+                    payload TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    attempts INTEGER NOT NULL,
+                    next_attempt_at TEXT NOT NULL,
+                    lease_owner TEXT,
+                    lease_until TEXT,
+                    last_error TEXT,
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL
+                );
+                CREATE INDEX outbox_due ON outbox(state, next_attempt_at);
+                CREATE TABLE event (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    type TEXT NOT NULL,
+                    conversation_id TEXT,
+                    customer_id TEXT,
+                    agent_id TEXT,
+                    team_id TEXT,
+                    assignee_id TEXT,
+                    data TEXT NOT NULL,
+                    created_at TEXT NOT NULL
+                );
+                CREATE TABLE api_token (
+                    id TEXT PRIMARY KEY,
+                    digest TEXT NOT NULL UNIQUE,
+                    role TEXT NOT NULL,
+                    agent_id TEXT REFERENCES agent(id),
+                    name TEXT,
+                    created_at TEXT NOT NULL
+                );
+                """)
+        }
+        return migrator
+    }
+}
