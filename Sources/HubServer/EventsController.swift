@@ -2,6 +2,7 @@ import Foundation
 import HubCore
 import Hummingbird
 import NIOCore
+import ServiceLifecycle
 
 /// `GET /v1/events`: the event log as Server-Sent Events, resumable with `Last-Event-ID`.
 ///
@@ -18,7 +19,7 @@ struct EventsController {
             let resumeFrom = request.headers[.init("Last-Event-ID")!] ?? request.uri.queryParameters.get("after")
             var cursor: Int64 = 0
             if let resumeFrom {
-                guard let value = Int64(resumeFrom), value >= 0 else { throw ValidationError("Last-Event-ID", "must be an event id") }
+                guard let value = Int64(resumeFrom), value >= 0 else { throw ValidationError("lastEventId", "must be an event id") }
                 cursor = value
             }
             let storage = self.storage
@@ -31,7 +32,7 @@ struct EventsController {
                 body: ResponseBody { writer in
                     var cursor = start
                     try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
-                    while !Task.isCancelled {
+                    streaming: while !Task.isCancelled {
                         let head = try await storage.latestEventId()
                         let events = try await storage.events(after: cursor, scope: scope, limit: 500)
                         if !events.isEmpty {
@@ -42,8 +43,11 @@ struct EventsController {
                         }
                         // Every event up to `head` is committed and was visible to the query above.
                         if events.count < 500 { cursor = max(cursor, head) } else { continue }
-                        let woken = await Self.waitForEvent(storage, after: cursor, timeout: heartbeat)
-                        if !woken { try await writer.write(ByteBuffer(string: ": keep-alive\n\n")) }
+                        switch await Self.waitForEvent(storage, after: cursor, timeout: heartbeat) {
+                        case .event: continue
+                        case .heartbeat: try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                        case .shutdown: break streaming
+                        }
                     }
                     try await writer.finish(nil)
                 }
@@ -65,18 +69,27 @@ struct EventsController {
         String(decoding: try! JSONEncoder().encode(value), as: UTF8.self)
     }
 
-    /// Waits for a newer event; false when `timeout` passed first.
-    private static func waitForEvent(_ storage: any HubStorage, after id: Int64, timeout: Duration) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
+    private enum Wake: Sendable {
+        case event, heartbeat, shutdown
+    }
+
+    /// Waits for a newer event, the heartbeat interval, or the server's graceful shutdown.
+    private static func waitForEvent(_ storage: any HubStorage, after id: Int64, timeout: Duration) async -> Wake {
+        await withTaskGroup(of: Wake.self) { group in
             group.addTask {
                 await storage.waitForEvent(after: id)
-                return true
+                return .event
             }
             group.addTask {
                 try? await Task.sleep(for: timeout)
-                return false
+                return .heartbeat
             }
-            let first = await group.next() ?? false
+            group.addTask {
+                // Ends the stream on SIGTERM, so draining the server does not wait for clients.
+                do { try await gracefulShutdown() } catch { return .heartbeat }
+                return .shutdown
+            }
+            let first = await group.next() ?? .shutdown
             group.cancelAll()
             return first
         }

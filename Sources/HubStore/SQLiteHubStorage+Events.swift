@@ -26,17 +26,20 @@ extension SQLiteHubStorage {
     }
 }
 
+/// The event log's encoder. Events are appended only inside write transactions, which GRDB runs
+/// one at a time on its writer queue: the encoder is never used by two threads at once.
+nonisolated(unsafe) private let eventEncoder = JSONEncoder.hub()
+
 /// Appends one event in the caller's transaction, carrying the conversation's visibility.
 func appendEvent(
     _ db: Database, _ type: EventType, data: some Encodable, conversation: Conversation? = nil,
     customerId: String? = nil, agentId: String? = nil, at now: Date
 ) throws {
-    let json = String(decoding: try JSONEncoder.hub().encode(data), as: UTF8.self)
-    try db.execute(
-        sql: """
-            INSERT INTO event (type, conversation_id, customer_id, agent_id, team_id, assignee_id, data, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """,
+    let json = String(decoding: try eventEncoder.encode(data), as: UTF8.self)
+    try db.cachedStatement(sql: """
+        INSERT INTO event (type, conversation_id, customer_id, agent_id, team_id, assignee_id, data, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        """).execute(
         arguments: [type.rawValue, conversation?.id, customerId ?? conversation?.customerId, agentId,
                     conversation?.teamId, conversation?.assigneeId, json, now]
     )

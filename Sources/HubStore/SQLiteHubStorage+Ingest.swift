@@ -11,65 +11,71 @@ extension SQLiteHubStorage {
     }
 
     static func ingest(_ inbound: InboundMessage, db: Database, now: Date) throws -> IngestResult {
+        // The hot path of the hub: every statement here is prepared once and cached.
         if let externalId = inbound.externalId,
-           let existing = try Message.fetchOne(db, sql: "SELECT * FROM message WHERE channel = ? AND direction = 'inbound' AND external_id = ?",
-                                               arguments: [inbound.channel.rawValue, externalId]) {
-            let customerId = try String.fetchOne(db, sql: "SELECT customer_id FROM conversation WHERE id = ?", arguments: [existing.conversationId]) ?? ""
-            return IngestResult(messageId: existing.id, conversationId: existing.conversationId, customerId: customerId, duplicate: true)
+           let row = try Row.fetchOne(db.cachedStatement(sql: """
+               SELECT message.id, message.conversation_id, conversation.customer_id FROM message
+               JOIN conversation ON conversation.id = message.conversation_id
+               WHERE message.channel = ? AND message.direction = 'inbound' AND message.external_id = ?
+               """), arguments: [inbound.channel.rawValue, externalId]) {
+            return IngestResult(messageId: row[0], conversationId: row[1], customerId: row[2], duplicate: true)
         }
 
-        let customer = try resolveCustomer(inbound, db: db, now: now)
-        var conversation = try findOrOpenConversation(for: customer, inbound, db: db, now: now)
+        let customerId = try resolveCustomer(inbound, db: db, now: now)
+        var conversation = try findOrOpenConversation(for: customerId, inbound, db: db, now: now)
 
         let message = Message(
             id: HubID.make("msg", now: now), conversationId: conversation.id, direction: .inbound, authorKind: .customer,
-            authorId: customer.id, channel: inbound.channel, text: inbound.text, html: inbound.html,
+            authorId: customerId, channel: inbound.channel, text: inbound.text, html: inbound.html,
             attachments: inbound.attachments, deliveryState: .received, externalId: inbound.externalId,
             createdAt: now, updatedAt: now
         )
         try message.insert(db)
         conversation.lastActivityAt = now
         conversation.updatedAt = now
-        try conversation.update(db, columns: ["last_activity_at", "updated_at"])
+        try db.cachedStatement(sql: "UPDATE conversation SET last_activity_at = ?, updated_at = ? WHERE id = ?")
+            .execute(arguments: [now, now, conversation.id])
         try appendEvent(db, .messageCreated, data: message, conversation: conversation, at: now)
-        return IngestResult(messageId: message.id, conversationId: conversation.id, customerId: customer.id, duplicate: false)
+        return IngestResult(messageId: message.id, conversationId: conversation.id, customerId: customerId, duplicate: false)
     }
 
     /// The customer behind the sender's identity, created with that identity when new.
-    private static func resolveCustomer(_ inbound: InboundMessage, db: Database, now: Date) throws -> Customer {
-        if let identity = try Identity.fetchOne(db, key: ["channel": inbound.channel.rawValue, "address": inbound.from]),
-           var customer = try Customer.fetchOne(db, key: identity.customerId) {
-            if customer.name == nil, let name = inbound.name, !name.isEmpty {
-                customer.name = name
-                customer.updatedAt = now
-                try customer.update(db, columns: ["name", "updated_at"])
-                try appendEvent(db, .customerUpdated, data: customer, customerId: customer.id, at: now)
+    private static func resolveCustomer(_ inbound: InboundMessage, db: Database, now: Date) throws -> String {
+        if let customerId = try String.fetchOne(db.cachedStatement(sql: "SELECT customer_id FROM identity WHERE channel = ? AND address = ?"),
+                                                 arguments: [inbound.channel.rawValue, inbound.from]) {
+            // A name learnt later fills a profile that had none.
+            if let name = inbound.name, !name.isEmpty {
+                try db.cachedStatement(sql: "UPDATE customer SET name = ?, updated_at = ? WHERE id = ? AND name IS NULL")
+                    .execute(arguments: [name, now, customerId])
+                if db.changesCount > 0, let customer = try Customer.fetchOne(db, key: customerId) {
+                    try appendEvent(db, .customerUpdated, data: customer, customerId: customer.id, at: now)
+                }
             }
-            return customer
+            return customerId
         }
         let name = inbound.name.flatMap { $0.isEmpty ? nil : $0 }
         let customer = Customer(id: HubID.make("cus", now: now), name: name, createdAt: now, updatedAt: now)
         try customer.insert(db)
         try Identity(channel: inbound.channel, address: inbound.from, customerId: customer.id, verified: false, createdAt: now).insert(db)
         try appendEvent(db, .customerCreated, data: customer, customerId: customer.id, at: now)
-        return customer
+        return customer.id
     }
 
     /// The conversation a message continues — a hinted one of the same customer, else the
     /// customer's latest unresolved one on the channel — or a new one.
-    private static func findOrOpenConversation(for customer: Customer, _ inbound: InboundMessage, db: Database, now: Date) throws -> Conversation {
+    private static func findOrOpenConversation(for customerId: String, _ inbound: InboundMessage, db: Database, now: Date) throws -> Conversation {
         var found: Conversation?
         for hint in inbound.threadHints {
-            if let hinted = try Conversation.fetchOne(db, key: hint), hinted.customerId == customer.id {
+            if let hinted = try Conversation.fetchOne(db, key: hint), hinted.customerId == customerId {
                 found = hinted
                 break
             }
         }
         if found == nil {
-            found = try Conversation.fetchOne(db, sql: """
+            found = try Conversation.fetchOne(db.cachedStatement(sql: """
                 SELECT * FROM conversation WHERE customer_id = ? AND channel = ? AND status <> 'resolved'
                 ORDER BY id DESC LIMIT 1
-                """, arguments: [customer.id, inbound.channel.rawValue])
+                """), arguments: [customerId, inbound.channel.rawValue])
         }
         if var conversation = found {
             if conversation.status != .open {
@@ -84,7 +90,7 @@ extension SQLiteHubStorage {
             return conversation
         }
         let conversation = Conversation(
-            id: HubID.make("conv", now: now), customerId: customer.id, channel: inbound.channel,
+            id: HubID.make("conv", now: now), customerId: customerId, channel: inbound.channel,
             createdAt: now, updatedAt: now, lastActivityAt: now
         )
         try conversation.insert(db)

@@ -32,7 +32,7 @@ public final class SQLiteHubStorage: HubStorage, Service {
         let latestCommitted = LatestEventBox()
         let batcher = WriteBatcher(
             pool: pool,
-            afterCommit: { db in latestCommitted.value = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM event") ?? 0 },
+            afterCommit: { db in latestCommitted.value = try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(id), 0) FROM event")) ?? 0 },
             committed: { signal.advance(to: latestCommitted.value) }
         )
         self.pool = pool
@@ -40,7 +40,8 @@ public final class SQLiteHubStorage: HubStorage, Service {
         self.signal = signal
         self.now = now
         self.logger = logger
-        self.drain = Task { await batcher.run() }
+        // Detached: the commit loop must not inherit the caller's actor (the CLI runs on the main actor).
+        self.drain = Task.detached { await batcher.run() }
     }
 
     /// Waits for graceful shutdown, then commits what is queued and stops.

@@ -41,12 +41,18 @@ final class WriteBatcher: Sendable {
             let job = Job(
                 run: { db in
                     do {
-                        var result: T?
-                        try db.inSavepoint {
-                            result = try body(db)
-                            return .commit
+                        // Prepared once per connection: statement compilation is the costliest
+                        // part of a small write, and every write opens a savepoint.
+                        try db.cachedStatement(sql: "SAVEPOINT job").execute()
+                        let value: T
+                        do {
+                            value = try body(db)
+                        } catch {
+                            try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT job").execute()
+                            try db.cachedStatement(sql: "RELEASE SAVEPOINT job").execute()
+                            throw error
                         }
-                        let value = result!
+                        try db.cachedStatement(sql: "RELEASE SAVEPOINT job").execute()
                         return { continuation.resume(returning: value) }
                     } catch {
                         return { continuation.resume(throwing: error) }

@@ -19,7 +19,8 @@ def test_sigterm_exits_promptly_and_restart_keeps_the_data(server):
     started = time.monotonic()
     status = server.stop(grace=10)
     elapsed = time.monotonic() - started
-    assert status == 0, f"graceful shutdown exited with {status}:\n{server.log_tail()}"
+    shutdown_log = server.log_tail()
+    assert status is not None and status >= 0, f"SIGTERM did not end the server within 10s (status {status}):\n{shutdown_log}"
     assert elapsed < 10, f"graceful shutdown took {elapsed:.1f}s"
 
     server.start()
@@ -36,12 +37,10 @@ def test_sigterm_exits_promptly_and_restart_keeps_the_data(server):
     assert r.status_code == 201 and r.headers.get("Idempotent-Replayed") == "true", (r.status_code, dict(r.headers))
     assert r.json()["messageId"] == acks[0]["messageId"]
 
+    # Checked last, so the data checks above run either way.
+    assert status == 0, f"graceful shutdown exited with {status}:\n{shutdown_log}"
 
-@pytest.mark.xfail(
-    reason="known bug: `switchboard serve` ignores SIGTERM while a /v1/events stream is open "
-    "(the SSE loop is never told about graceful shutdown, so the server waits for it forever)",
-    strict=False,
-)
+
 def test_sigterm_with_an_open_event_stream_exits(server):
     with SSEClient(server, read_timeout=30) as stream:
         assert stream.next_frame() == {"retry": "2000"}
