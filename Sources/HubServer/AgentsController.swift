@@ -20,7 +20,7 @@ struct AgentsController {
         }
         group.post("agents") { request, context in
             _ = try context.require(.manageAgents)
-            return Created(value: try await storage.createAgent(try await request.decode(as: AgentDraft.self, context: context)))
+            return WithStatus.created(try await storage.createAgent(try await request.decode(as: AgentDraft.self, context: context)))
         }
         group.get("agents/:id") { _, context in
             _ = try context.require(.readAgents)
@@ -45,7 +45,7 @@ struct AgentsController {
         }
         group.post("teams") { request, context in
             _ = try context.require(.manageAgents)
-            return Created(value: try await storage.createTeam(name: try await request.decode(as: NewTeam.self, context: context).name))
+            return WithStatus.created(try await storage.createTeam(name: try await request.decode(as: NewTeam.self, context: context).name))
         }
     }
 }

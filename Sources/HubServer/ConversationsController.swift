@@ -46,7 +46,7 @@ struct ConversationsController {
             let key = request.headers[.init("Idempotency-Key")!]
             if let key, key.isEmpty || key.count > 255 { throw ValidationError("Idempotency-Key", "must be 1–255 characters") }
             let message = try await storage.reply(conversationId: conversation.id, draft, authorId: context.principal?.agentId, idempotencyKey: key)
-            return Accepted(value: message)
+            return WithStatus.accepted(message)
         }
         group.post("conversations/:id/assign") { request, context in
             let conversation = try await visibleConversation(context, .writeConversations)

@@ -1,3 +1,4 @@
+import HTTPTypes
 import HubCore
 import Hummingbird
 
@@ -15,22 +16,17 @@ extension Request {
     }
 }
 
-/// Wraps a created resource so it answers 201.
-struct Created<Value: ResponseEncodable>: ResponseGenerator {
+/// A JSON answer with a status other than 200: 201 for what was created, 202 for accepted work.
+struct WithStatus<Value: ResponseEncodable>: ResponseGenerator {
+    let status: HTTPResponse.Status
     let value: Value
-    func response(from request: Request, context: some RequestContext) throws -> Response {
-        var response = try value.response(from: request, context: context)
-        response.status = .created
-        return response
-    }
-}
 
-/// Wraps accepted-but-asynchronous work so it answers 202.
-struct Accepted<Value: ResponseEncodable>: ResponseGenerator {
-    let value: Value
+    static func created(_ value: Value) -> WithStatus { WithStatus(status: .created, value: value) }
+    static func accepted(_ value: Value) -> WithStatus { WithStatus(status: .accepted, value: value) }
+
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var response = try value.response(from: request, context: context)
-        response.status = .accepted
+        response.status = status
         return response
     }
 }

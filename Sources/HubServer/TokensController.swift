@@ -28,7 +28,7 @@ struct TokensController {
             let body = try await request.decode(as: NewToken.self, context: context)
             if let name = body.name, name.count > 200 { throw ValidationError("name", "must be at most 200 characters") }
             let issued = try await Self.issue(storage, role: body.role, agentId: body.agentId, name: body.name)
-            return Created(value: issued)
+            return WithStatus.created(issued)
         }
     }
 

@@ -26,9 +26,8 @@ extension SQLiteHubStorage {
     }
 }
 
-/// The event log's encoder. Events are appended only inside write transactions, which GRDB runs
-/// one at a time on its writer queue: the encoder is never used by two threads at once.
-nonisolated(unsafe) private let eventEncoder = JSONEncoder.hub()
+/// The event log's encoder, made once: making one per event costs more than the encoding.
+private let eventEncoder = JSONEncoder.hub()
 
 /// Appends one event in the caller's transaction, carrying the conversation's visibility.
 func appendEvent(

@@ -44,6 +44,19 @@ struct CommonOptions: ParsableArguments {
         ])
         return HubConfiguration(reader: reader)
     }
+
+    /// Opens the configured store, runs `body`, and closes the store whatever happened.
+    func withStorage<T>(_ body: (SQLiteHubStorage) async throws -> T) async throws -> T {
+        let storage = try SQLiteHubStorage(path: try await load().databasePath)
+        do {
+            let result = try await body(storage)
+            await storage.close()
+            return result
+        } catch {
+            await storage.close()
+            throw ValidationError(String(describing: error))
+        }
+    }
 }
 
 struct Serve: AsyncParsableCommand {
@@ -71,10 +84,9 @@ struct Migrate: AsyncParsableCommand {
     @OptionGroup var options: CommonOptions
 
     func run() async throws {
-        let configuration = try await options.load()
-        let storage = try SQLiteHubStorage(path: configuration.databasePath)
-        await storage.close()
-        print("database \(configuration.databasePath) is up to date")
+        let path = try await options.load().databasePath
+        try await options.withStorage { _ in }
+        print("database \(path) is up to date")
     }
 }
 
@@ -99,16 +111,8 @@ struct TokenCommand: AsyncParsableCommand {
             guard let role = Role(rawValue: role) else {
                 throw ValidationError("role must be one of: \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            let configuration = try await options.load()
-            let storage = try SQLiteHubStorage(path: configuration.databasePath)
-            do {
-                let token = try await TokenIssuer.issue(storage, role: role, agentId: agent, name: name)
-                await storage.close()
-                print(token)
-            } catch {
-                await storage.close()
-                throw ValidationError(String(describing: error))
-            }
+            let token = try await options.withStorage { try await TokenIssuer.issue($0, role: role, agentId: agent, name: name) }
+            print(token)
         }
     }
 }
@@ -132,16 +136,8 @@ struct AgentCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard let role = Role(rawValue: role), role != .integration else { throw ValidationError("role must be agent, supervisor, marketer or admin") }
-            let configuration = try await options.load()
-            let storage = try SQLiteHubStorage(path: configuration.databasePath)
-            do {
-                let agent = try await storage.createAgent(AgentDraft(name: name, email: email, role: role))
-                await storage.close()
-                print(agent.id)
-            } catch {
-                await storage.close()
-                throw ValidationError(String(describing: error))
-            }
+            let agent = try await options.withStorage { try await $0.createAgent(AgentDraft(name: name, email: email, role: role)) }
+            print(agent.id)
         }
     }
 }

@@ -11,7 +11,8 @@
 # Environment (all optional):
 #   SCHEMATHESIS_MAX_EXAMPLES  test cases per operation and phase (default 25)
 #   SCHEMATHESIS_SEED          a seed, to replay a run (each run prints its seed)
-#   SCHEMATHESIS_WORKERS       concurrent workers (default 1)
+#   SCHEMATHESIS_WORKERS       concurrent workers (default 1: with more, Hypothesis on CPython 3.11
+#                              sometimes fails inside the tool with "AST constructor recursion depth mismatch")
 #   SCHEMATHESIS_PORT          the port to use (default: a free one)
 set -euo pipefail
 
@@ -110,8 +111,6 @@ ARGS=(
 )
 if [[ -n "${SCHEMATHESIS_SEED:-}" ]]; then ARGS+=(--seed "$SCHEMATHESIS_SEED"); fi
 
-export SCHEMATHESIS_HOOKS=schemathesis_hooks
-export PYTHONPATH="$HERE${PYTHONPATH:+:$PYTHONPATH}"
 if schemathesis "${ARGS[@]}"; then
     echo "schemathesis: passed"
 else
