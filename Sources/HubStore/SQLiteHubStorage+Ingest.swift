@@ -22,7 +22,7 @@ extension SQLiteHubStorage {
         }
 
         let customerId = try resolveCustomer(inbound, db: db, now: now)
-        var conversation = try findOrOpenConversation(for: customerId, inbound, db: db, now: now)
+        let conversation = try findOrOpenConversation(for: customerId, inbound, db: db, now: now)
 
         let message = Message(
             id: HubID.make("msg", now: now), conversationId: conversation.id, direction: .inbound, authorKind: .customer,
@@ -30,11 +30,16 @@ extension SQLiteHubStorage {
             attachments: inbound.attachments, deliveryState: .received, externalId: inbound.externalId,
             createdAt: now, updatedAt: now
         )
-        try message.insert(db)
-        conversation.lastActivityAt = now
-        conversation.updatedAt = now
+        let stamp = storedDate(now)
+        let attachments = message.attachments.isEmpty ? "[]" : String(decoding: try JSONEncoder().encode(message.attachments), as: UTF8.self)
+        try db.cachedStatement(sql: """
+            INSERT INTO message (id, conversation_id, direction, author_kind, author_id, kind, channel, text, html,
+                                 attachments, delivery_state, external_id, created_at, updated_at)
+            VALUES (?, ?, 'inbound', 'customer', ?, 'message', ?, ?, ?, ?, 'received', ?, ?, ?)
+            """).execute(arguments: [message.id, message.conversationId, customerId, message.channel.rawValue, message.text,
+                                     message.html, attachments, message.externalId, stamp, stamp])
         try db.cachedStatement(sql: "UPDATE conversation SET last_activity_at = ?, updated_at = ? WHERE id = ?")
-            .execute(arguments: [now, now, conversation.id])
+            .execute(arguments: [stamp, stamp, conversation.id])
         try appendEvent(db, .messageCreated, data: message, conversation: conversation, at: now)
         return IngestResult(messageId: message.id, conversationId: conversation.id, customerId: customerId, duplicate: false)
     }
@@ -63,19 +68,23 @@ extension SQLiteHubStorage {
 
     /// The conversation a message continues — a hinted one of the same customer, else the
     /// customer's latest unresolved one on the channel — or a new one.
-    private static func findOrOpenConversation(for customerId: String, _ inbound: InboundMessage, db: Database, now: Date) throws -> Conversation {
+    private static func findOrOpenConversation(for customerId: String, _ inbound: InboundMessage, db: Database, now: Date) throws -> ConversationRef {
         var found: Conversation?
-        for hint in inbound.threadHints {
+        for hint in inbound.threadHints.prefix(10) {
             if let hinted = try Conversation.fetchOne(db, key: hint), hinted.customerId == customerId {
                 found = hinted
                 break
             }
         }
-        if found == nil {
-            found = try Conversation.fetchOne(db.cachedStatement(sql: """
-                SELECT * FROM conversation WHERE customer_id = ? AND channel = ? AND status <> 'resolved'
-                ORDER BY id DESC LIMIT 1
-                """), arguments: [customerId, inbound.channel.rawValue])
+        if found == nil, let row = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT id, status, team_id, assignee_id FROM conversation
+            WHERE customer_id = ? AND channel = ? AND status <> 'resolved' ORDER BY id DESC LIMIT 1
+            """), arguments: [customerId, inbound.channel.rawValue]) {
+            // The common case, an open conversation, needs no full record.
+            if row["status"] == ConversationStatus.open.rawValue {
+                return ConversationRef(id: row["id"], customerId: customerId, teamId: row["team_id"], assigneeId: row["assignee_id"])
+            }
+            found = try Conversation.fetchOne(db, key: row["id"] as String)
         }
         if var conversation = found {
             if conversation.status != .open {
@@ -87,7 +96,7 @@ extension SQLiteHubStorage {
                 try conversation.update(db)
                 try appendEvent(db, .conversationUpdated, data: conversation, conversation: conversation, at: now)
             }
-            return conversation
+            return ConversationRef(id: conversation.id, customerId: customerId, teamId: conversation.teamId, assigneeId: conversation.assigneeId)
         }
         let conversation = Conversation(
             id: HubID.make("conv", now: now), customerId: customerId, channel: inbound.channel,
@@ -95,6 +104,6 @@ extension SQLiteHubStorage {
         )
         try conversation.insert(db)
         try appendEvent(db, .conversationCreated, data: conversation, conversation: conversation, at: now)
-        return conversation
+        return ConversationRef(id: conversation.id, customerId: customerId, teamId: nil, assigneeId: nil)
     }
 }
