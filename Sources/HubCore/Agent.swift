@@ -76,6 +76,7 @@ public struct AgentDraft: Codable, Sendable {
         if let name, name.trimmingCharacters(in: .whitespaces).isEmpty || name.count > 200 {
             throw ValidationError("name", "must be 1–200 characters")
         }
+        try requireNoNUL(name, "name")
         var copy = self
         if let email {
             do { copy.email = try Address.normalize(email, on: .email) } catch { throw ValidationError("email", error.reason) }

@@ -83,6 +83,7 @@ public struct ConversationPatch: Codable, Sendable {
         if let tags { try Tags.validate(tags) }
         if let priority, !(0...100).contains(priority) { throw ValidationError("priority", "must be between 0 and 100") }
         if let subject, subject.count > 500 { throw ValidationError("subject", "must be at most 500 characters") }
+        try requireNoNUL(subject, "subject")
         return self
     }
 }

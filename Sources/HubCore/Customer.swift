@@ -47,6 +47,8 @@ public struct CustomerPatch: Codable, Sendable {
     /// Checks the patch: bounded sizes, a time zone the system knows.
     public func validated() throws(ValidationError) -> CustomerPatch {
         if let name, name.count > 200 { throw ValidationError("name", "must be at most 200 characters") }
+        try requireNoNUL(name, "name")
+        try requireNoNUL(locale, "locale")
         if let attributes {
             if attributes.count > 100 { throw ValidationError("attributes", "at most 100 attributes") }
             for (key, value) in attributes where key.isEmpty || key.count > 64 || value.count > 1000 {

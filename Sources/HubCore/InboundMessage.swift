@@ -42,6 +42,9 @@ public struct InboundMessage: Sendable, Equatable {
     public func validated() throws(ValidationError) -> InboundMessage {
         var copy = self
         copy.from = try Address.normalize(from, on: channel)
+        for (value, field) in [(text, "text"), (html, "html"), (name, "name"), (externalId, "externalId"), (to, "to")] {
+            try requireNoNUL(value, field)
+        }
         if text.utf8.count > Self.maxTextBytes { throw ValidationError("text", "must be at most \(Self.maxTextBytes) bytes") }
         if let html, html.utf8.count > 4 * Self.maxTextBytes { throw ValidationError("html", "must be at most \(4 * Self.maxTextBytes) bytes") }
         if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty && (html ?? "").isEmpty && attachments.isEmpty {

@@ -18,6 +18,8 @@ public struct ReplyDraft: Codable, Sendable {
     /// Checks the reply against the same limits as inbound messages.
     public func validated() throws(ValidationError) -> ReplyDraft {
         if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw ValidationError("text", "must not be empty") }
+        try requireNoNUL(text, "text")
+        try requireNoNUL(html, "html")
         if text.utf8.count > InboundMessage.maxTextBytes { throw ValidationError("text", "must be at most \(InboundMessage.maxTextBytes) bytes") }
         if let html, html.utf8.count > 4 * InboundMessage.maxTextBytes { throw ValidationError("html", "is too large") }
         if let attachments, attachments.count > InboundMessage.maxAttachments { throw ValidationError("attachments", "at most \(InboundMessage.maxAttachments) attachments") }

@@ -44,7 +44,7 @@ struct ConversationsController {
             let conversation = try await visibleConversation(context, .writeConversations)
             let draft = try await request.decode(as: ReplyDraft.self, context: context)
             let key = request.headers[.init("Idempotency-Key")!]
-            if let key, key.isEmpty || key.count > 255 { throw ValidationError("Idempotency-Key", "must be 1–255 characters") }
+            if let key, key.isEmpty || key.count > 255 { throw ValidationError("idempotencyKey", "must be 1–255 characters") }
             let message = try await storage.reply(conversationId: conversation.id, draft, authorId: context.principal?.agentId, idempotencyKey: key)
             return WithStatus.accepted(message)
         }

@@ -29,6 +29,7 @@ extension SQLiteHubStorage {
     public func createTeam(name: String) async throws -> Team {
         let trimmed = name.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty, trimmed.count <= 100 else { throw ValidationError("name", "must be 1–100 characters") }
+        try requireNoNUL(trimmed, "name")
         let now = self.now()
         return try await write { db in
             if try Team.filter(Column("name") == trimmed).fetchCount(db) > 0 {

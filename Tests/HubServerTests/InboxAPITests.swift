@@ -36,6 +36,9 @@ import Testing
                 (#"{"from":"x","text":"   "}"#, .unprocessableContent),
                 (#"{"from":"","text":"hi"}"#, .unprocessableContent),
                 (#"{"from":"x","text":"hi","externalId":""}"#, .unprocessableContent),
+                // SQLite text stops at NUL: "order\u00001" and "order\u00002" would be one external id.
+                (#"{"from":"x","text":"hi","externalId":"order\u00001"}"#, .unprocessableContent),
+                (#"{"from":"x","text":"a\u0000b"}"#, .unprocessableContent),
             ]
             for (body, status) in cases {
                 let response = try await client.send(.post, "/v1/inbound", token: hub.adminToken, json: body)
