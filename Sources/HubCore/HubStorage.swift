@@ -72,3 +72,22 @@ public protocol HubStorage: InboundSink {
     /// When the next queued row falls due, nil when none is queued.
     func nextOutboxDue() async throws -> Date?
 }
+
+extension HubStorage {
+    /// Waits for an event newer than `id`, at most `timeout`; true when an event came.
+    public func waitForEvent(after id: Int64, timeout: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await waitForEvent(after: id)
+                return !Task.isCancelled
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+}

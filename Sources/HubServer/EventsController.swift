@@ -77,12 +77,7 @@ struct EventsController {
     private static func waitForEvent(_ storage: any HubStorage, after id: Int64, timeout: Duration) async -> Wake {
         await withTaskGroup(of: Wake.self) { group in
             group.addTask {
-                await storage.waitForEvent(after: id)
-                return .event
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return .heartbeat
+                await storage.waitForEvent(after: id, timeout: timeout) ? .event : .heartbeat
             }
             group.addTask {
                 // Ends the stream on SIGTERM, so draining the server does not wait for clients.

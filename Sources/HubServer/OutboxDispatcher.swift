@@ -10,110 +10,83 @@ import ServiceLifecycle
 /// Woken by new events (a reply was queued) and by the next due time; after a crash, rows whose
 /// lease expired are claimed again, so nothing queued is lost.
 public struct OutboxDispatcher: Service {
-  let storage: any HubStorage
-  let senders: [Channel: any OutboundSender]
-  let retry: RetryPolicy
-  let lease: Duration
-  let batchSize: Int
-  let logger: Logger
-  let owner = HubID.make("dsp")
+    let storage: any HubStorage
+    let senders: [Channel: any OutboundSender]
+    let retry: RetryPolicy
+    let lease: Duration
+    let batchSize: Int
+    let logger: Logger
+    let owner = HubID.make("dsp")
 
-  public init(
-    storage: any HubStorage, senders: [any OutboundSender], retry: RetryPolicy = RetryPolicy(),
-    lease: Duration = .seconds(60), batchSize: Int = 32, logger: Logger
-  ) {
-    self.storage = storage
-    self.senders = Dictionary(
-      senders.map { ($0.channel, $0) }, uniquingKeysWith: { first, _ in first })
-    self.retry = retry
-    self.lease = lease
-    self.batchSize = batchSize
-    self.logger = logger
-  }
+    public init(storage: any HubStorage, senders: [any OutboundSender], retry: RetryPolicy = RetryPolicy(),
+                lease: Duration = .seconds(60), batchSize: Int = 32, logger: Logger) {
+        self.storage = storage
+        self.senders = Dictionary(senders.map { ($0.channel, $0) }, uniquingKeysWith: { first, _ in first })
+        self.retry = retry
+        self.lease = lease
+        self.batchSize = batchSize
+        self.logger = logger
+    }
 
-  public func run() async throws {
-    do {
-      try await cancelWhenGracefulShutdown {
-        while !Task.isCancelled {
-          let head = try await storage.latestEventId()
-          let due = try await storage.nextOutboxDue()
-          if let due, due <= Date() {
-            try await dispatchDue()
-            continue
-          }
-          let wait = due.map { $0.timeIntervalSinceNow } ?? 60
-          await waitForWork(after: head, upTo: .milliseconds(Int64(min(wait, 60) * 1000) + 5))
+    public func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown {
+                while !Task.isCancelled {
+                    let head = try await storage.latestEventId()
+                    let due = try await storage.nextOutboxDue()
+                    if let due, due <= Date() {
+                        try await dispatchDue()
+                        continue
+                    }
+                    let wait = min(due.map { $0.timeIntervalSinceNow } ?? 60, 60)
+                    _ = await storage.waitForEvent(after: head, timeout: .milliseconds(Int64(wait * 1000) + 5))
+                }
+            }
+        } catch is CancellationError {
+            // Shutdown interrupted a store call: rows in flight keep their lease and are retried on restart.
         }
-      }
-    } catch is CancellationError {
-      // Shutdown interrupted a store call: rows in flight keep their lease and are retried on restart.
     }
-  }
 
-  /// Claims one batch of due rows and sends them concurrently; returns how many were claimed.
-  @discardableResult
-  public func dispatchDue(now: Date = Date()) async throws -> Int {
-    let items = try await storage.claimOutbox(
-      now: now, owner: owner, lease: lease, limit: batchSize)
-    await withTaskGroup(of: Void.self) { group in
-      for item in items {
-        group.addTask { await deliver(item) }
-      }
-    }
-    return items.count
-  }
-
-  private func deliver(_ item: OutboxItem) async {
-    var logger = logger
-    logger[metadataKey: "sb.message"] = .string(item.delivery.messageId)
-    logger[metadataKey: "sb.channel"] = .string(item.delivery.channel.rawValue)
-    do {
-      guard let sender = senders[item.delivery.channel] else {
-        throw SendFailure(
-          reason: "no sender is configured for the \(item.delivery.channel.rawValue) channel",
-          retryable: false)
-      }
-      let receipt = try await sender.send(item.delivery)
-      try await storage.outboxSent(item, receipt: receipt)
-      Counter(
-        label: "sb_outbound_sent_total", dimensions: [("channel", item.delivery.channel.rawValue)]
-      ).increment()
-    } catch {
-      let failure =
-        error as? SendFailure ?? SendFailure(reason: String(describing: error), retryable: true)
-      var generator = SystemRandomNumberGenerator()
-      do {
-        if failure.retryable, let delay = retry.delay(after: item.attempt, using: &generator) {
-          logger.info(
-            "send failed, will retry",
-            metadata: ["sb.attempt": "\(item.attempt)", "sb.reason": "\(failure.reason)"])
-          let seconds =
-            Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
-          try await storage.outboxRetry(
-            item, at: Date().addingTimeInterval(seconds), reason: failure.reason)
-        } else {
-          logger.warning(
-            "send failed for good",
-            metadata: ["sb.attempt": "\(item.attempt)", "sb.reason": "\(failure.reason)"])
-          try await storage.outboxFailed(item, reason: failure.reason)
-          Counter(
-            label: "sb_outbound_failed_total",
-            dimensions: [("channel", item.delivery.channel.rawValue)]
-          ).increment()
+    /// Claims one batch of due rows and sends them concurrently; returns how many were claimed.
+    @discardableResult
+    public func dispatchDue(now: Date = Date()) async throws -> Int {
+        let items = try await storage.claimOutbox(now: now, owner: owner, lease: lease, limit: batchSize)
+        await withTaskGroup(of: Void.self) { group in
+            for item in items {
+                group.addTask { await deliver(item) }
+            }
         }
-      } catch {
-        // The lease expires and the row is claimed again: nothing is lost.
-        logger.error("could not record the outcome of a send", metadata: ["sb.error": "\(error)"])
-      }
+        return items.count
     }
-  }
 
-  private func waitForWork(after head: Int64, upTo timeout: Duration) async {
-    await withTaskGroup(of: Void.self) { group in
-      group.addTask { await storage.waitForEvent(after: head) }
-      group.addTask { try? await Task.sleep(for: timeout) }
-      await group.next()
-      group.cancelAll()
+    private func deliver(_ item: OutboxItem) async {
+        var logger = logger
+        logger[metadataKey: "sb.message"] = .string(item.delivery.messageId)
+        logger[metadataKey: "sb.channel"] = .string(item.delivery.channel.rawValue)
+        do {
+            guard let sender = senders[item.delivery.channel] else {
+                throw SendFailure(reason: "no sender is configured for the \(item.delivery.channel.rawValue) channel", retryable: false)
+            }
+            let receipt = try await sender.send(item.delivery)
+            try await storage.outboxSent(item, receipt: receipt)
+            Counter(label: "sb_outbound_sent_total", dimensions: [("channel", item.delivery.channel.rawValue)]).increment()
+        } catch {
+            let failure = error as? SendFailure ?? SendFailure(reason: String(describing: error), retryable: true)
+            var generator = SystemRandomNumberGenerator()
+            do {
+                if failure.retryable, let delay = retry.delay(after: item.attempt, using: &generator) {
+                    logger.info("send failed, will retry", metadata: ["sb.attempt": "\(item.attempt)", "sb.reason": "\(failure.reason)"])
+                    let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
+                    try await storage.outboxRetry(item, at: Date().addingTimeInterval(seconds), reason: failure.reason)
+                } else {
+                    logger.warning("send failed for good", metadata: ["sb.attempt": "\(item.attempt)", "sb.reason": "\(failure.reason)"])
+                    try await storage.outboxFailed(item, reason: failure.reason)
+                    Counter(label: "sb_outbound_failed_total", dimensions: [("channel", item.delivery.channel.rawValue)]).increment()
+                }
+            } catch {
+                // The lease expires and the row is claimed again: nothing is lost.
+                logger.error("could not record the outcome of a send", metadata: ["sb.error": "\(error)"])
+            }
+        }
     }
-  }
 }

@@ -14,6 +14,11 @@ final class EventSignal: Sendable {
         state = Mutex(State(latest: latest))
     }
 
+    /// The newest committed event id.
+    var latest: Int64 {
+        state.withLock { $0.latest }
+    }
+
     /// Records that events up to `id` are committed and wakes every waiter.
     func advance(to id: Int64) {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in

@@ -22,8 +22,10 @@ extension SQLiteHubStorage {
         }
     }
 
+    /// Answered from memory: the signal advances after each commit, before its writers resume,
+    /// so every event up to this id is committed and visible to readers.
     public func latestEventId() async throws -> Int64 {
-        try await read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM event") ?? 0 }
+        signal.latest
     }
 }
 
