@@ -2,22 +2,25 @@
 # Installs what Switchboard needs to build, run and test; safe to run again (and offline) once all is present.
 #
 #   scripts/install-deps.sh          build/run deps: libcurl, SQLite headers, python3 + pip, curl; pytest, requests, schemathesis
-#   scripts/install-deps.sh --test   also the tools of the test and benchmark suites (wrk)
+#   scripts/install-deps.sh --test   also the tools of the test and benchmark suites: wrk, headless Chromium and
+#                                    its driver; Selenium and websockets for Python
 #
 # Debian packages come from apt-get (through sudo when not root); Python packages from pip.
 # Packages already installed are skipped, so `apt-get update` only runs when something is missing.
 set -euo pipefail
 
 APT_PACKAGES=(libcurl4-openssl-dev libsqlite3-dev python3 python3-pip curl)
-APT_TEST_PACKAGES=(wrk)
+APT_TEST_PACKAGES=(wrk chromium chromium-driver)
 PIP_PACKAGES=(pytest requests schemathesis)
 PIP_MODULES=(pytest requests schemathesis)  # import names of PIP_PACKAGES
+PIP_TEST_PACKAGES=(selenium websockets)
+PIP_TEST_MODULES=(selenium websockets)
 
 with_test=0
 for arg in "$@"; do
     case "$arg" in
         --test) with_test=1 ;;
-        -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "install-deps.sh: unknown argument: $arg (expected --test)" >&2; exit 2 ;;
     esac
 done
@@ -65,6 +68,10 @@ if ! command -v "$python" >/dev/null 2>&1; then
     exit 1
 fi
 
+if [ "$with_test" -eq 1 ]; then
+    PIP_PACKAGES+=("${PIP_TEST_PACKAGES[@]}")
+    PIP_MODULES+=("${PIP_TEST_MODULES[@]}")
+fi
 imports=$(IFS=,; echo "${PIP_MODULES[*]}")
 if "$python" -c "import ${imports}" >/dev/null 2>&1; then
     log "Python packages present: ${PIP_PACKAGES[*]}"

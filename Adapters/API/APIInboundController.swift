@@ -36,7 +36,7 @@ public struct APIInboundController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func receive(_ request: Request, context: Context) async throws -> Response {
-        let body = try await request.decode(as: Body.self, context: context)
+        let body = try await context.requestDecoder.decode(Body.self, from: request, context: context)
         let message = InboundMessage(
             channel: .api, from: body.from, name: body.name, text: body.text ?? "", html: body.html,
             attachments: body.attachments ?? [], externalId: body.externalId,

@@ -3,11 +3,11 @@ import Foundation
 
 /// Bearer tokens: shown once, stored only as a SHA-256 digest.
 public enum AccessToken {
-    /// A new random token (`sb_` and 43 base64url characters, 256 bits).
-    public static func generate() -> String {
+    /// A new random token (`prefix` and 43 base64url characters, 256 bits).
+    public static func generate(prefix: String = "sb_") -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        return "sb_" + Data(bytes).base64URLEncoded()
+        return prefix + Data(bytes).base64URLEncoded()
     }
 
     /// The digest under which a token is stored and looked up.

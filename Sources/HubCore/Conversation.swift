@@ -22,12 +22,14 @@ public struct Conversation: Codable, Sendable, Equatable {
     public var lastActivityAt: Date
     public var firstResponseAt: Date?
     public var resolvedAt: Date?
+    /// When the customer left (a web chat visitor closing the chat) before any agent answered.
+    public var abandonedAt: Date?
 
     public init(
         id: String, customerId: String, channel: Channel, status: ConversationStatus = .open, priority: Int = 0,
         assigneeId: String? = nil, teamId: String? = nil, tags: [String] = [], subject: String? = nil,
         snoozedUntil: Date? = nil, createdAt: Date, updatedAt: Date, lastActivityAt: Date,
-        firstResponseAt: Date? = nil, resolvedAt: Date? = nil
+        firstResponseAt: Date? = nil, resolvedAt: Date? = nil, abandonedAt: Date? = nil
     ) {
         self.id = id
         self.customerId = customerId
@@ -44,6 +46,7 @@ public struct Conversation: Codable, Sendable, Equatable {
         self.lastActivityAt = lastActivityAt
         self.firstResponseAt = firstResponseAt
         self.resolvedAt = resolvedAt
+        self.abandonedAt = abandonedAt
     }
 }
 

@@ -3,6 +3,12 @@ public struct HubError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The family of the refusal; the HTTP layer maps each to a status.
     public enum Category: Sendable, Equatable {
         case notFound, conflict, unprocessable
+        /// The caller did not say who they are, or said it with a credential the hub does not know.
+        case unauthenticated
+        /// The caller is known but may not do this.
+        case forbidden
+        /// The caller is going too fast; they may try again after this many seconds.
+        case rateLimited(retryAfter: Int)
     }
 
     public let category: Category
@@ -30,6 +36,21 @@ public struct HubError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The request is well-formed but cannot be carried out.
     public static func unprocessable(_ code: String, _ message: String) -> HubError {
         HubError(.unprocessable, code, message)
+    }
+
+    /// The credential is missing or unknown.
+    public static func unauthenticated(_ message: String) -> HubError {
+        HubError(.unauthenticated, "unauthorized", message)
+    }
+
+    /// The caller may not do this.
+    public static func forbidden(_ code: String, _ message: String) -> HubError {
+        HubError(.forbidden, code, message)
+    }
+
+    /// Too many requests from one visitor or address; retry after `seconds`.
+    public static func rateLimited(retryAfter seconds: Int) -> HubError {
+        HubError(.rateLimited(retryAfter: seconds), "rate_limited", "Too many requests; try again in \(seconds) s.")
     }
 
     public var description: String { "\(code): \(message)" }

@@ -50,6 +50,21 @@ public protocol HubStorage: InboundSink {
     /// When the next snoozed conversation wakes, nil when none is snoozed.
     func nextSnoozeDue() async throws -> Date?
 
+    // MARK: Web chat visitors
+
+    /// Starts a visitor session under a token digest: a new customer, or the one a verified identifier belongs to.
+    func createVisitor(_ draft: VisitorDraft, tokenDigest: String) async throws -> Visitor
+    /// The visitor behind a token digest, or nil when no such session exists.
+    func visitor(tokenDigest: String) async throws -> Visitor?
+    /// What the customer sees in the widget: messages (no notes) of their web chat conversations after `after`, oldest first.
+    func visitorTranscript(customerId: String, after: String?, limit: Int) async throws -> [Message]
+    /// Records where to reply once the visitor has gone; the address joins the customer's identities when unclaimed.
+    func setVisitorEmail(visitorId: String, email: String) async throws -> Visitor
+    /// Records that the visitor left; an unanswered conversation is marked abandoned and returned.
+    func visitorLeft(visitorId: String) async throws -> Conversation?
+    /// How many agents are available to take a chat now.
+    func availableAgentCount() async throws -> Int
+
     // MARK: Event log
 
     /// Events after `id` visible in `scope`, oldest first.

@@ -9,11 +9,14 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
     public let status: HTTPResponse.Status
     public let code: String
     public let message: String
+    /// Extra response headers, such as `Retry-After`.
+    public var headers: HTTPFields = [:]
 
-    public init(_ status: HTTPResponse.Status, code: String, message: String) {
+    public init(_ status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields = [:]) {
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers
     }
 
     static let unauthorized = APIError(.unauthorized, code: "unauthorized", message: "A valid bearer token is required.")
@@ -36,11 +39,10 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let data = try JSONEncoder().encode(Body(error: .init(code: code, message: message)))
-        return Response(
-            status: status,
-            headers: [.contentType: "application/json; charset=utf-8", .contentLength: String(data.count)],
-            body: .init(byteBuffer: ByteBuffer(bytes: data))
-        )
+        var fields = headers
+        fields[.contentType] = "application/json; charset=utf-8"
+        fields[.contentLength] = String(data.count)
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     /// The API's answer for any error thrown while handling a request.
@@ -55,9 +57,15 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
             case .notFound: return APIError(.notFound, code: error.code, message: error.message)
             case .conflict: return APIError(.conflict, code: error.code, message: error.message)
             case .unprocessable: return APIError(.unprocessableContent, code: error.code, message: error.message)
+            case .unauthenticated: return APIError(.unauthorized, code: error.code, message: error.message)
+            case .forbidden: return APIError(.forbidden, code: error.code, message: error.message)
+            case .rateLimited(let seconds):
+                return APIError(.tooManyRequests, code: error.code, message: error.message, headers: [.retryAfter: String(seconds)])
             }
         case is NIOTooManyBytesError:
             return APIError(.contentTooLarge, code: "body_too_large", message: "The request body is larger than this endpoint accepts.")
+        // Bodies are decoded with `context.requestDecoder` directly: `Request.decode(as:)` would turn
+        // this error into a 400 naming Swift types, which a client cannot act on.
         case let error as DecodingError:
             return APIError(.badRequest, code: "invalid_body", message: error.readableDescription)
         case let error as HTTPError:
@@ -69,7 +77,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
             case 413: code = "body_too_large"
             default: code = error.status.reasonPhrase.lowercased().snakeCased
             }
-            return APIError(error.status, code: code, message: error.body ?? "\(error.status.reasonPhrase).")
+            return APIError(error.status, code: code, message: error.body ?? "\(error.status.reasonPhrase).", headers: error.headers)
         default:
             return nil
         }

@@ -20,7 +20,7 @@ struct AgentsController {
         }
         group.post("agents") { request, context in
             _ = try context.require(.manageAgents)
-            return WithStatus.created(try await storage.createAgent(try await request.decode(as: AgentDraft.self, context: context)))
+            return WithStatus.created(try await storage.createAgent(try await context.requestDecoder.decode(AgentDraft.self, from: request, context: context)))
         }
         group.get("agents/:id") { _, context in
             _ = try context.require(.readAgents)
@@ -28,7 +28,7 @@ struct AgentsController {
         }
         group.patch("agents/:id") { request, context in
             _ = try context.require(.manageAgents)
-            let draft = try await request.decode(as: AgentDraft.self, context: context)
+            let draft = try await context.requestDecoder.decode(AgentDraft.self, from: request, context: context)
             return try await storage.updateAgent(id: try context.parameters.require("id"), draft)
         }
         group.post("agents/:id/presence") { request, context in
@@ -36,7 +36,7 @@ struct AgentsController {
             let principal = try context.require(.readAgents)
             // Agents set their own presence; supervisors and admins anyone's.
             guard principal.can(.manageAgents) || principal.agentId == id else { throw APIError.forbidden(.manageAgents) }
-            let change = try await request.decode(as: PresenceChange.self, context: context)
+            let change = try await context.requestDecoder.decode(PresenceChange.self, from: request, context: context)
             return try await storage.setPresence(agentId: id, change.presence)
         }
         group.get("teams") { _, context in
@@ -45,7 +45,7 @@ struct AgentsController {
         }
         group.post("teams") { request, context in
             _ = try context.require(.manageAgents)
-            return WithStatus.created(try await storage.createTeam(name: try await request.decode(as: NewTeam.self, context: context).name))
+            return WithStatus.created(try await storage.createTeam(name: try await context.requestDecoder.decode(NewTeam.self, from: request, context: context).name))
         }
     }
 }

@@ -1,14 +1,18 @@
 import HubCore
 import Hummingbird
+import NIOCore
 
 /// The request context of every route: who is calling, once authenticated.
-public struct AppRequestContext: RequestContext {
+public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by `AuthMiddleware` on authenticated routes.
     public var principal: Principal?
+    /// The caller's address, for the web chat's per-address rate limit.
+    public let remoteAddress: SocketAddress?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
     }
 
     /// Bodies are JSON documents of messages and profiles: 1 MiB is plenty.

@@ -3,8 +3,10 @@ import CurlTransport
 import HubCore
 import HubStore
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import Prometheus
+import WebChatAdapter
 
 /// Builds the hub: store, transport, dispatcher and the HTTP routes, ready to `runService()`.
 public func buildApplication(
@@ -14,34 +16,48 @@ public func buildApplication(
 ) async throws -> some ApplicationProtocol {
     let storage = try SQLiteHubStorage(path: configuration.databasePath, logger: logger)
     let transport = CurlTransport(logger: logger)
-    var senders: [any OutboundSender] = []
+    var senders: [any OutboundSender] = [WebChatSender()]
     if let url = configuration.apiCallbackURL {
         senders.append(APICallbackSender(url: url, secret: configuration.apiCallbackSecret ?? "", transport: transport))
     }
     let dispatcher = OutboxDispatcher(
         storage: storage, senders: senders, retry: RetryPolicy(maxAttempts: configuration.outboxMaxAttempts), logger: logger
     )
+    let fanout = VisitorFanout(storage: storage, abandonAfter: configuration.webChat.abandonAfter, logger: logger)
+    let webChat = WebChatController<AppRequestContext>(storage: storage, fanout: fanout, configuration: configuration.webChat)
+    let sockets = Router(context: WebChatSocketContext.self)
+    webChat.addSocketRoute(to: sockets)
     return Application(
-        router: buildRouter(storage: storage, registry: registry),
+        router: buildRouter(storage: storage, registry: registry, webChat: webChat),
+        server: .http1WebSocketUpgrade(webSocketRouter: sockets),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Switchboard"),
         // Shut down in reverse: the server stops taking requests first, the store commits last.
-        services: [storage, transport, dispatcher, SnoozeTimer(storage: storage, logger: logger)],
+        services: [storage, transport, dispatcher, SnoozeTimer(storage: storage, logger: logger), fanout],
         logger: logger
     )
 }
 
-/// The routes: system endpoints without a token, the `/v1` API behind bearer authentication.
-public func buildRouter(storage: any HubStorage, registry: PrometheusCollectorRegistry, sseHeartbeat: Duration = .seconds(15)) -> Router<AppRequestContext> {
+/// The routes: system endpoints and the demo page without a token, the visitor API behind visitor
+/// tokens, the `/v1` API behind bearer authentication.
+public func buildRouter(
+    storage: any HubStorage, registry: PrometheusCollectorRegistry, webChat: WebChatController<AppRequestContext>,
+    sseHeartbeat: Duration = .seconds(15)
+) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: MetricsMiddleware())
     SystemController(registry: registry).addRoutes(to: router)
+    router.get("/") { _, _ in WebChatAssets.demoPage }
+    // CORS wraps the error answers too, so a widget on another origin can read why it was refused.
+    webChat.addRoutes(to: router.group("webchat")
+        .add(middleware: WebChatCORSMiddleware(configuration: webChat.configuration))
+        .add(middleware: ErrorMiddleware()))
     let v1 = router.group("v1").add(middleware: AuthMiddleware(storage: storage, cache: PrincipalCache()))
     APIInboundController<AppRequestContext>(sink: storage).addRoutes(to: v1.group().add(middleware: RequirePermission(.ingest)))
     TokensController(storage: storage).addRoutes(to: v1)
     AgentsController(storage: storage).addRoutes(to: v1)
     CustomersController(storage: storage).addRoutes(to: v1)
-    ConversationsController(storage: storage).addRoutes(to: v1)
-    EventsController(storage: storage, heartbeat: sseHeartbeat).addRoutes(to: v1)
+    ConversationsController(storage: storage, fanout: webChat.fanout).addRoutes(to: v1)
+    EventsController(storage: storage, fanout: webChat.fanout, heartbeat: sseHeartbeat).addRoutes(to: v1)
     return router
 }

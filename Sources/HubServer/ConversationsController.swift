@@ -1,10 +1,13 @@
 import Foundation
 import HubCore
 import Hummingbird
+import WebChatAdapter
 
 /// `/v1/conversations`: the inbox. Agents see their own and their teams' conversations only.
 struct ConversationsController {
     let storage: any HubStorage
+    /// Carries typing indicators between agents and web chat visitors; they are never stored.
+    let fanout: VisitorFanout
 
     struct Assignment: Decodable {
         let agentId: String?
@@ -33,7 +36,7 @@ struct ConversationsController {
         }
         group.patch("conversations/:id") { request, context in
             let conversation = try await visibleConversation(context, .writeConversations)
-            let patch = try await request.decode(as: ConversationPatch.self, context: context)
+            let patch = try await context.requestDecoder.decode(ConversationPatch.self, from: request, context: context)
             return try await storage.updateConversation(id: conversation.id, patch)
         }
         group.get("conversations/:id/messages") { request, context in
@@ -42,7 +45,7 @@ struct ConversationsController {
         }
         group.post("conversations/:id/messages") { request, context in
             let conversation = try await visibleConversation(context, .writeConversations)
-            let draft = try await request.decode(as: ReplyDraft.self, context: context)
+            let draft = try await context.requestDecoder.decode(ReplyDraft.self, from: request, context: context)
             let key = request.headers[.init("Idempotency-Key")!]
             if let key, key.isEmpty || key.count > 255 { throw ValidationError("idempotencyKey", "must be 1–255 characters") }
             let message = try await storage.reply(conversationId: conversation.id, draft, authorId: context.principal?.agentId, idempotencyKey: key)
@@ -50,7 +53,7 @@ struct ConversationsController {
         }
         group.post("conversations/:id/assign") { request, context in
             let conversation = try await visibleConversation(context, .writeConversations)
-            let assignment = try await request.decode(as: Assignment.self, context: context)
+            let assignment = try await context.requestDecoder.decode(Assignment.self, from: request, context: context)
             guard assignment.agentId != nil || assignment.teamId != nil else {
                 throw ValidationError("agentId", "or teamId is required (use /unassign to clear)")
             }
@@ -70,8 +73,13 @@ struct ConversationsController {
         }
         group.post("conversations/:id/snooze") { request, context in
             let conversation = try await visibleConversation(context, .writeConversations)
-            let snooze = try await request.decode(as: Snooze.self, context: context)
+            let snooze = try await context.requestDecoder.decode(Snooze.self, from: request, context: context)
             return try await storage.setStatus(conversationId: conversation.id, .snoozed, snoozedUntil: snooze.until)
+        }
+        group.post("conversations/:id/typing") { _, context in
+            let conversation = try await visibleConversation(context, .writeConversations)
+            await fanout.agentTyping(customerId: conversation.customerId)
+            return HTTPResponse.Status.noContent
         }
         group.get("messages/:id") { _, context in
             let principal = try context.require(.readConversations)

@@ -18,7 +18,7 @@ struct CustomersController {
         }
         group.patch("customers/:id") { request, context in
             _ = try context.require(.writeCustomers)
-            let patch = try await request.decode(as: CustomerPatch.self, context: context)
+            let patch = try await context.requestDecoder.decode(CustomerPatch.self, from: request, context: context)
             return try await storage.updateCustomer(id: try context.parameters.require("id"), patch)
         }
         group.get("customers/:id/identities") { _, context in

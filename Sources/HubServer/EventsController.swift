@@ -3,13 +3,16 @@ import HubCore
 import Hummingbird
 import NIOCore
 import ServiceLifecycle
+import WebChatAdapter
 
 /// `GET /v1/events`: the event log as Server-Sent Events, resumable with `Last-Event-ID`.
 ///
 /// Each stream keeps its own cursor into the durable log and is woken by commits, so a client
 /// that reconnects with the last id it saw gets every event it missed, in order, none twice.
+/// Between them come `typing` notices (a web chat visitor typing): live only, without an id.
 struct EventsController {
     let storage: any HubStorage
+    let fanout: VisitorFanout
     /// A comment line is sent when nothing happened for this long, so proxies keep the stream open.
     let heartbeat: Duration
 
@@ -23,6 +26,7 @@ struct EventsController {
                 cursor = value
             }
             let storage = self.storage
+            let fanout = self.fanout
             let heartbeat = self.heartbeat
             let scope = principal.scope
             let start = cursor
@@ -31,6 +35,7 @@ struct EventsController {
                 headers: [.contentType: "text/event-stream", .cacheControl: "no-store"],
                 body: ResponseBody { writer in
                     var cursor = start
+                    var typingCursor = fanout.typingSignal.latest
                     try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
                     streaming: while !Task.isCancelled {
                         let head = try await storage.latestEventId()
@@ -43,8 +48,16 @@ struct EventsController {
                         }
                         // Every event up to `head` is committed and was visible to the query above.
                         if events.count < 500 { cursor = max(cursor, head) } else { continue }
-                        switch await Self.waitForEvent(storage, after: cursor, timeout: heartbeat) {
+                        switch await Self.waitForEvent(storage, after: cursor, typing: fanout.typingSignal, after: typingCursor, timeout: heartbeat) {
                         case .event: continue
+                        case .typing:
+                            let notices = await fanout.typingNotices(after: typingCursor)
+                            typingCursor = notices.last?.sequence ?? fanout.typingSignal.latest
+                            var buffer = ByteBuffer()
+                            for notice in notices where scope.allows(assigneeId: notice.assigneeId, teamId: notice.teamId) {
+                                buffer.writeString(Self.frame(notice))
+                            }
+                            if buffer.readableBytes > 0 { try await writer.write(buffer) }
                         case .heartbeat: try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
                         case .shutdown: break streaming
                         }
@@ -65,19 +78,31 @@ struct EventsController {
         return "id: \(event.id)\nevent: \(event.type.rawValue)\ndata: \(json)\n\n"
     }
 
+    /// A typing frame: no id, so a client's Last-Event-ID stays on the durable log.
+    static func frame(_ notice: TypingNotice) -> String {
+        "event: typing\ndata: {\"type\":\"typing\",\"from\":\"visitor\",\"conversationId\":\(jsonString(notice.conversationId)),"
+            + "\"customerId\":\(jsonString(notice.customerId))}\n\n"
+    }
+
     private static func jsonString(_ value: String) -> String {
         String(decoding: try! JSONEncoder().encode(value), as: UTF8.self)
     }
 
     private enum Wake: Sendable {
-        case event, heartbeat, shutdown
+        case event, typing, heartbeat, shutdown
     }
 
-    /// Waits for a newer event, the heartbeat interval, or the server's graceful shutdown.
-    private static func waitForEvent(_ storage: any HubStorage, after id: Int64, timeout: Duration) async -> Wake {
+    /// Waits for a newer event, a typing notice, the heartbeat interval, or the server's graceful shutdown.
+    private static func waitForEvent(
+        _ storage: any HubStorage, after id: Int64, typing: EventSignal, after typingId: Int64, timeout: Duration
+    ) async -> Wake {
         await withTaskGroup(of: Wake.self) { group in
             group.addTask {
                 await storage.waitForEvent(after: id, timeout: timeout) ? .event : .heartbeat
+            }
+            group.addTask {
+                await typing.wait(after: typingId)
+                return Task.isCancelled ? .heartbeat : .typing
             }
             group.addTask {
                 // Ends the stream on SIGTERM, so draining the server does not wait for clients.

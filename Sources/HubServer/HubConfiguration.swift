@@ -1,5 +1,6 @@
 import Configuration
 import Logging
+import WebChatAdapter
 
 /// Everything `switchboard serve` can be told; each field documents its key and default.
 ///
@@ -18,6 +19,11 @@ public struct HubConfiguration: Sendable {
     public var apiCallbackSecret: String?
     /// `outbox.maxAttempts`: attempts before a message is dead-lettered.
     public var outboxMaxAttempts = 8
+    /// `webchat.*`: the web chat channel. `webchat.allowedOrigins` (list) and `webchat.identitySecret` configure
+    /// the `default` site; more sites are named in `webchat.sites` (list), each with
+    /// `webchat.site.NAME.allowedOrigins` and `webchat.site.NAME.identitySecret`. Limits:
+    /// `webchat.visitorMessagesPerMinute` (30), `webchat.ipRequestsPerMinute` (300), `webchat.abandonAfterSeconds` (60).
+    public var webChat = WebChatConfiguration()
     /// `log.level`: trace, debug, info, notice, warning, error or critical.
     public var logLevel = Logger.Level.info
 
@@ -31,6 +37,29 @@ public struct HubConfiguration: Sendable {
         apiCallbackURL = reader.string(forKey: "api.callbackUrl")
         apiCallbackSecret = reader.string(forKey: "api.callbackSecret", isSecret: true)
         outboxMaxAttempts = reader.int(forKey: "outbox.maxAttempts", default: outboxMaxAttempts)
+        webChat = Self.webChat(reader)
         logLevel = reader.string(forKey: "log.level").flatMap(Logger.Level.init(rawValue:)) ?? logLevel
+    }
+
+    private static func webChat(_ reader: ConfigReader) -> WebChatConfiguration {
+        var sites = [WebChatSite(
+            key: "default",
+            allowedOrigins: Set(reader.stringArray(forKey: "webchat.allowedOrigins", default: [])),
+            identitySecret: reader.string(forKey: "webchat.identitySecret", isSecret: true)
+        )]
+        for name in reader.stringArray(forKey: "webchat.sites", default: []) where name != "default" {
+            sites.append(WebChatSite(
+                key: name,
+                allowedOrigins: Set(reader.stringArray(forKey: ConfigKey(["webchat", "site", name, "allowedOrigins"]), default: [])),
+                identitySecret: reader.string(forKey: ConfigKey(["webchat", "site", name, "identitySecret"]), isSecret: true)
+            ))
+        }
+        let defaults = WebChatConfiguration()
+        return WebChatConfiguration(
+            sites: sites,
+            visitorMessagesPerMinute: reader.int(forKey: "webchat.visitorMessagesPerMinute", default: defaults.visitorMessagesPerMinute),
+            ipRequestsPerMinute: reader.int(forKey: "webchat.ipRequestsPerMinute", default: defaults.ipRequestsPerMinute),
+            abandonAfter: .seconds(reader.int(forKey: "webchat.abandonAfterSeconds", default: 60))
+        )
     }
 }

@@ -25,7 +25,7 @@ struct TokensController {
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.post("tokens") { request, context in
             _ = try context.require(.manageTokens)
-            let body = try await request.decode(as: NewToken.self, context: context)
+            let body = try await context.requestDecoder.decode(NewToken.self, from: request, context: context)
             if let name = body.name, name.count > 200 { throw ValidationError("name", "must be at most 200 characters") }
             let issued = try await Self.issue(storage, role: body.role, agentId: body.agentId, name: body.name)
             return WithStatus.created(issued)

@@ -49,3 +49,9 @@ extension TokenRecord: FetchableRecord, TableRecord {
     public static var databaseTableName: String { "api_token" }
     public static var databaseColumnDecodingStrategy: DatabaseColumnDecodingStrategy { .convertFromSnakeCase }
 }
+
+extension Visitor: FetchableRecord, PersistableRecord, TableRecord {
+    public static var databaseTableName: String { "webchat_visitor" }
+    public static var databaseColumnDecodingStrategy: DatabaseColumnDecodingStrategy { .convertFromSnakeCase }
+    public static var databaseColumnEncodingStrategy: DatabaseColumnEncodingStrategy { .convertToSnakeCase }
+}

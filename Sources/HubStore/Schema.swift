@@ -121,6 +121,23 @@ enum Schema {
                 );
                 """)
         }
+        migrator.registerMigration("v2-webchat") { db in
+            try db.execute(sql: """
+                ALTER TABLE conversation ADD COLUMN abandoned_at TEXT;
+                CREATE TABLE webchat_visitor (
+                    id TEXT PRIMARY KEY,
+                    token_digest TEXT NOT NULL UNIQUE,
+                    site TEXT NOT NULL,
+                    customer_id TEXT NOT NULL REFERENCES customer(id),
+                    name TEXT,
+                    email TEXT,
+                    verified BOOLEAN NOT NULL,
+                    created_at TEXT NOT NULL,
+                    left_at TEXT
+                );
+                CREATE INDEX webchat_visitor_customer ON webchat_visitor(customer_id);
+                """)
+        }
         return migrator
     }
 }

@@ -5,7 +5,9 @@ import HubServer
 import HubStore
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import Prometheus
+import WebChatAdapter
 
 /// A hub on a fresh temporary database, with an admin token, for route tests.
 struct TestHub {
@@ -14,11 +16,13 @@ struct TestHub {
     let adminToken: String
     let path: String
 
-    init() async throws {
+    init(webChat configuration: WebChatConfiguration = WebChatConfiguration()) async throws {
         path = FileManager.default.temporaryDirectory.appendingPathComponent("hub-\(UUID().uuidString).sqlite").path
         storage = try SQLiteHubStorage(path: path)
         adminToken = try await TokenIssuer.issue(storage, role: .admin, agentId: nil, name: "test admin")
-        app = Application(router: buildRouter(storage: storage, registry: PrometheusCollectorRegistry()))
+        let fanout = VisitorFanout(storage: storage, abandonAfter: .seconds(60), logger: Logger(label: "test"))
+        let webChat = WebChatController<AppRequestContext>(storage: storage, fanout: fanout, configuration: configuration)
+        app = Application(router: buildRouter(storage: storage, registry: PrometheusCollectorRegistry(), webChat: webChat))
     }
 
     func token(_ role: Role, agentId: String? = nil) async throws -> String {

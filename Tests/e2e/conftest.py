@@ -221,6 +221,15 @@ class Server:
                 return items
 
 
+def _kill(handle: Server):
+    # Always killed, whatever the test did: SIGKILL, so a stuck shutdown cannot stall the suite
+    # (graceful shutdown has its own tests in test_lifecycle.py).
+    if handle.proc is not None and handle.proc.poll() is None:
+        handle.proc.kill()
+        handle.proc.wait(timeout=30)
+    handle.session.close()
+
+
 @pytest.fixture
 def server(tmp_path):
     handle = Server(tmp_path)
@@ -228,12 +237,30 @@ def server(tmp_path):
         handle.start()
         yield handle
     finally:
-        # Always killed, whatever the test did: SIGKILL, so a stuck shutdown cannot stall the suite
-        # (graceful shutdown has its own tests in test_lifecycle.py).
-        if handle.proc is not None and handle.proc.poll() is None:
-            handle.proc.kill()
-            handle.proc.wait(timeout=30)
-        handle.session.close()
+        _kill(handle)
+
+
+@pytest.fixture
+def make_server(tmp_path):
+    """A factory: `make_server(config)` writes `config` as switchboard.json into a fresh working
+    directory, then starts a server there (the file is read at startup). Killed at teardown like `server`."""
+    handles = []
+
+    def make(config: dict = None) -> Server:
+        workdir = tmp_path / f"server-{len(handles)}"
+        workdir.mkdir()
+        if config is not None:
+            (workdir / "switchboard.json").write_text(json.dumps(config))
+        handle = Server(workdir)
+        handles.append(handle)
+        handle.start()
+        return handle
+
+    try:
+        yield make
+    finally:
+        for handle in handles:
+            _kill(handle)
 
 class SSEClient:
     """A minimal Server-Sent Events reader over `requests` (stream=True, iter_lines, a read timeout).

@@ -1,7 +1,7 @@
 import Synchronization
 
-/// Wakes those waiting for the event log to grow: no polling, one wake-up per commit.
-final class EventSignal: Sendable {
+/// Wakes those waiting for a sequence (the event log, typing notices) to grow: no polling, one wake-up per step.
+public final class EventSignal: Sendable {
     private struct State {
         var latest: Int64
         var nextKey = 0
@@ -10,17 +10,17 @@ final class EventSignal: Sendable {
 
     private let state: Mutex<State>
 
-    init(latest: Int64) {
+    public init(latest: Int64) {
         state = Mutex(State(latest: latest))
     }
 
     /// The newest committed event id.
-    var latest: Int64 {
+    public var latest: Int64 {
         state.withLock { $0.latest }
     }
 
     /// Records that events up to `id` are committed and wakes every waiter.
-    func advance(to id: Int64) {
+    public func advance(to id: Int64) {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             guard id > state.latest else { return [] }
             state.latest = id
@@ -31,7 +31,7 @@ final class EventSignal: Sendable {
     }
 
     /// Returns once an event newer than `id` is committed, or the task is cancelled.
-    func wait(after id: Int64) async {
+    public func wait(after id: Int64) async {
         let key = state.withLock { state in
             state.nextKey += 1
             return state.nextKey
