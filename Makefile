@@ -1,4 +1,4 @@
-# Switchboard: `make run` serves the hub, `make test` runs every suite, `make bench` the ingestion benchmark.
+# Switchboard: `make run` serves the hub, `make test` runs every suite, `make bench` the benchmarks.
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 
@@ -20,3 +20,4 @@ test:
 
 bench:
 	bash Benchmarks/ingestion.sh
+	bash Benchmarks/webchat.sh

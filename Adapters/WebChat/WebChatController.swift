@@ -216,7 +216,8 @@ public struct WebChatController<Context: RemoteAddressRequestContext>: Sendable 
 
     /// The visitor behind the bearer token, calling from an origin their site allows.
     func authenticate(_ request: Request, _ context: Context) async throws -> Visitor {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+        // The scheme name is case-insensitive (RFC 9110 §11.1).
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer "),
               let visitor = try await visitor(token: String(header.dropFirst(7))) else {
             throw HubError.unauthenticated("A valid visitor token is required; start a session first.")
         }

@@ -23,6 +23,8 @@ public func buildApplication(
     let dispatcher = OutboxDispatcher(
         storage: storage, senders: senders, retry: RetryPolicy(maxAttempts: configuration.outboxMaxAttempts), logger: logger
     )
+    // Load the widget and the demo page now: a broken bundle stops the start, not a request later.
+    _ = (WebChatAssets.widget, WebChatAssets.demoPage)
     let fanout = VisitorFanout(storage: storage, abandonAfter: configuration.webChat.abandonAfter, logger: logger)
     let webChat = WebChatController<AppRequestContext>(storage: storage, fanout: fanout, configuration: configuration.webChat)
     let sockets = Router(context: WebChatSocketContext.self)

@@ -4,9 +4,9 @@
 #   Tests/e2e/schemathesis.sh path/to/switchboard
 #
 # Starts `switchboard serve` on a free loopback port with a fresh database in a temp dir,
-# seeds a team, an agent and an inbound conversation so that ids exist, then runs
-# `schemathesis run` on the /openapi.json the server itself serves. Exits non-zero when
-# Schemathesis finds a failure. The server is always killed on exit.
+# seeds a team, an agent, an inbound conversation and a web chat visitor (whose token the /webchat
+# operations use) so that ids exist, then runs `schemathesis run` on the /openapi.json the server
+# itself serves. Exits non-zero when Schemathesis finds a failure. The server is always killed on exit.
 #
 # Environment (all optional):
 #   SCHEMATHESIS_MAX_EXAMPLES  test cases per operation and phase (default 25)
@@ -88,7 +88,12 @@ post /v1/inbound "{\"from\": \"alice@example.com\", \"text\": \"Any news?\", \"c
 post /v1/inbound '{"from": "bob", "text": "Hi", "attachments": [{"filename": "a.png", "contentType": "image/png", "size": 10}]}' >/dev/null
 post "/v1/conversations/$CONVERSATION/assign" "{\"agentId\": \"$AGENT\", \"teamId\": \"$TEAM\"}" >/dev/null
 post "/v1/conversations/$CONVERSATION/messages" '{"text": "Looking into it.", "private": true}' >/dev/null
-echo "seeded team $TEAM, agent $AGENT, conversation $CONVERSATION on $BASE"
+# The visitor API (/webchat) takes a visitor token, not the admin one: start a session and use its token there.
+VISITOR_TOKEN=$(curl -fsS --max-time 10 -X POST "$BASE/webchat/v1/sessions" -H 'Content-Type: application/json' --data '{"name": "Vera"}' | field token)
+curl -fsS --max-time 10 -X POST "$BASE/webchat/v1/messages" -H "Authorization: Bearer $VISITOR_TOKEN" -H 'Content-Type: application/json' \
+    --data '{"text": "Hello from the widget.", "clientId": "seed-1"}' >/dev/null
+printf '[[operations]]\ninclude-path-regex = "^/webchat/"\nheaders = { Authorization = "Bearer %s" }\n' "$VISITOR_TOKEN" >"$WORK/schemathesis.toml"
+echo "seeded team $TEAM, agent $AGENT, conversation $CONVERSATION, visitor session on $BASE"
 
 # Warn when the binary serves another document than the one in the repository.
 if ! curl -fsS "$BASE/openapi.json" | cmp -s - "$REPO/Sources/HubServer/openapi.json"; then
@@ -111,7 +116,7 @@ ARGS=(
 )
 if [[ -n "${SCHEMATHESIS_SEED:-}" ]]; then ARGS+=(--seed "$SCHEMATHESIS_SEED"); fi
 
-if schemathesis "${ARGS[@]}"; then
+if schemathesis --config-file "$WORK/schemathesis.toml" "${ARGS[@]}"; then
     echo "schemathesis: passed"
 else
     rc=$?
