@@ -90,6 +90,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SMSAdapter",
+            dependencies: [
+                "HubCore",
+                "CurlTransport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Adapters/SMS",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "HubServer",
             dependencies: [
                 "HubCore",
@@ -97,6 +110,7 @@ let package = Package(
                 "CurlTransport",
                 "APIAdapter",
                 "WebChatAdapter",
+                "SMSAdapter",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -127,6 +141,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "HubCoreTests", dependencies: ["HubCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "SMSAdapterTests", dependencies: [
+            "SMSAdapter", "HubCore", .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: swiftSettings),
         .testTarget(name: "WebChatAdapterTests", dependencies: ["WebChatAdapter", "HubCore"], swiftSettings: swiftSettings),
         .testTarget(name: "HubStoreTests", dependencies: ["HubStore", "HubCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CurlTransportTests", dependencies: [

@@ -8,15 +8,19 @@ public struct TransportRequest: Sendable {
     public var timeout: Duration
     /// Larger response bodies fail the transfer.
     public var maxResponseBytes: Int
+    /// Follow up to 5 redirects (a provider's media URL redirecting to its storage); an
+    /// `Authorization` header is not sent on to another host.
+    public var followRedirects: Bool
 
     public init(method: String = "GET", url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,
-                timeout: Duration = .seconds(30), maxResponseBytes: Int = 10 * 1024 * 1024) {
+                timeout: Duration = .seconds(30), maxResponseBytes: Int = 10 * 1024 * 1024, followRedirects: Bool = false) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.timeout = timeout
         self.maxResponseBytes = maxResponseBytes
+        self.followRedirects = followRedirects
     }
 }
 

@@ -28,6 +28,11 @@ final class Transfer: @unchecked Sendable {
         sb_curl_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(request.timeout.components.seconds * 1000 + request.timeout.components.attoseconds / 1_000_000_000_000_000))
         sb_curl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, 10_000)
         sb_curl_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https")
+        if request.followRedirects {
+            sb_curl_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 1)
+            sb_curl_setopt_long(easy, CURLOPT_MAXREDIRS, 5)
+            sb_curl_setopt_string(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
+        }
         sb_curl_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer)
         sb_curl_setopt_pointer(easy, CURLOPT_WRITEDATA, context)
         sb_curl_setopt_callback(easy, CURLOPT_WRITEFUNCTION) { data, size, count, context in

@@ -50,4 +50,32 @@ public enum Address {
         }
         return "+" + digits
     }
+
+    /// A phone number in E.164, reading a number without `+` (or `00`) as a national number of `defaultRegion`.
+    public static func phone(_ raw: String, defaultRegion: String?, field: String = "from") throws(ValidationError) -> String {
+        let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.hasPrefix("+") { return try phone(trimmed, field: field) }
+        if trimmed.hasPrefix("00") { return try phone("+" + trimmed.dropFirst(2), field: field) }
+        guard let region = defaultRegion.flatMap({ regions[$0.uppercased()] }) else {
+            throw ValidationError(field, "'\(raw)' has no country code and no default region is configured")
+        }
+        var digits = String(trimmed.filter { !" -().".contains($0) })
+        if region.code == "1" && digits.count == 11 && digits.hasPrefix("1") {
+            digits.removeFirst()  // NANP numbers are often written with their country code but no +.
+        } else if region.trunkZero && digits.hasPrefix("0") {
+            digits.removeFirst()
+        }
+        return try phone("+" + region.code + digits, field: field)
+    }
+
+    /// Country calling codes of the regions a default region may name, and whether national numbers
+    /// carry a trunk `0` that the international form drops.
+    static let regions: [String: (code: String, trunkZero: Bool)] = [
+        "US": ("1", false), "CA": ("1", false), "GB": ("44", true), "IE": ("353", true), "DE": ("49", true),
+        "FR": ("33", true), "NL": ("31", true), "BE": ("32", true), "CH": ("41", true), "AT": ("43", true),
+        "ES": ("34", false), "IT": ("39", false), "PT": ("351", false), "SE": ("46", true), "PL": ("48", false),
+        "CN": ("86", true), "HK": ("852", false), "TW": ("886", true), "JP": ("81", true), "KR": ("82", true),
+        "SG": ("65", false), "IN": ("91", true), "AU": ("61", true), "NZ": ("64", true), "BR": ("55", true),
+        "MX": ("52", false), "ZA": ("27", true),
+    ]
 }

@@ -11,6 +11,7 @@ public enum EventType: String, Codable, Sendable, CaseIterable {
     case agentCreated = "agent.created"
     case agentUpdated = "agent.updated"
     case teamCreated = "team.created"
+    case consentRecorded = "consent.recorded"
 }
 
 /// One entry of the event log, with a monotonic id clients resume from.

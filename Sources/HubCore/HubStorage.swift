@@ -50,6 +50,25 @@ public protocol HubStorage: InboundSink {
     /// When the next snoozed conversation wakes, nil when none is snoozed.
     func nextSnoozeDue() async throws -> Date?
 
+    // MARK: Outbound messages the center starts, consent, message parts, receipts, media
+
+    /// Queues a message the center starts (a notice, a keyword confirmation, marketing) with its purpose.
+    func send(_ draft: OutboundDraft) async throws -> Message
+    /// Appends to the consent ledger.
+    func recordConsent(_ record: ConsentRecord) async throws
+    /// The ledger of a customer, newest first.
+    func consents(customerId: String) async throws -> [ConsentRecord]
+    /// The newest entry per purpose for an address on a channel.
+    func latestConsents(channel: Channel, address: String) async throws -> [ConsentRecord]
+    /// Keeps one part durably; when it completes its message, stores the whole (once) and returns where it landed.
+    func receive(part: InboundPart) async throws -> IngestResult?
+    /// Applies a provider's delivery report to an outbound message, forward only; nil when no such message exists.
+    func applyReceipt(messageId: String, providerMessageId: String?, state: DeliveryState, error: String?) async throws -> Message?
+    /// Stores an attachment's bytes and returns its id.
+    func storeMedia(_ bytes: [UInt8], contentType: String) async throws -> String
+    /// An attachment's bytes and content type, nil when unknown.
+    func media(id: String) async throws -> (bytes: [UInt8], contentType: String)?
+
     // MARK: Web chat visitors
 
     /// Starts a visitor session under a token digest: a new customer, or the one a verified identifier belongs to.

@@ -83,3 +83,31 @@ public protocol InboundSink: Sendable {
     /// Stores the message (once per external id) and returns where it landed.
     func receive(_ message: InboundMessage) async throws -> IngestResult
 }
+
+/// One part of a message the provider delivers in pieces (concatenated SMS): the hub keeps each
+/// part durably and stores the message once, when the last part has arrived.
+public struct InboundPart: Sendable, Equatable {
+    /// Identifies the whole message across its parts (provider, sender and the provider's reference).
+    public var groupKey: String
+    /// 1-based position of this part.
+    public var index: Int
+    public var total: Int
+    /// This part as a message; its text is the part's text, its other fields those of the whole.
+    public var message: InboundMessage
+
+    public init(groupKey: String, index: Int, total: Int, message: InboundMessage) {
+        self.groupKey = groupKey
+        self.index = index
+        self.total = total
+        self.message = message
+    }
+
+    /// Checks the part's numbering (a provider splits into at most 255 parts).
+    public func validated() throws(ValidationError) -> InboundPart {
+        guard (1...255).contains(total), (1...total).contains(index) else {
+            throw ValidationError("concat-part", "must be a part number from 1 to its total (at most 255)")
+        }
+        if groupKey.isEmpty || groupKey.count > 255 { throw ValidationError("concat-ref", "must be 1–255 characters") }
+        return self
+    }
+}

@@ -18,6 +18,23 @@ public enum MessageKind: String, Codable, Sendable {
 /// Where a message is on its way; inbound messages are `received`, notes `none`.
 public enum DeliveryState: String, Codable, Sendable, CaseIterable {
     case none, received, queued, sending, sent, delivered, failed, undelivered, bounced
+
+    /// How far along the way a state is; receipts only ever move a message forward.
+    private var stage: Int {
+        switch self {
+        case .none, .received: 0
+        case .queued: 1
+        case .sending: 2
+        case .sent: 3
+        case .delivered, .failed, .undelivered, .bounced: 4
+        }
+    }
+
+    /// The state after a report of `next`: `next` when it is further along, else this one
+    /// (a late `sent` never undoes `delivered`; two final reports keep the first).
+    public func advanced(to next: DeliveryState) -> DeliveryState {
+        next.stage > stage ? next : self
+    }
 }
 
 /// A file attached to a message, by reference.

@@ -40,10 +40,12 @@ public struct OutboundDelivery: Codable, Sendable, Equatable {
     public var attachments: [Attachment]
     /// Fixed at enqueue time, so a provider can recognise a retry after a crash.
     public var idempotencyKey: String
+    /// Which consent the message needs; checked again just before it is sent.
+    public var purpose: Purpose
     public var createdAt: Date
 
     public init(messageId: String, conversationId: String, customerId: String, channel: Channel, to: String, text: String,
-                html: String?, attachments: [Attachment], idempotencyKey: String, createdAt: Date) {
+                html: String?, attachments: [Attachment], idempotencyKey: String, purpose: Purpose = .reply, createdAt: Date) {
         self.messageId = messageId
         self.conversationId = conversationId
         self.customerId = customerId
@@ -53,7 +55,58 @@ public struct OutboundDelivery: Codable, Sendable, Equatable {
         self.html = html
         self.attachments = attachments
         self.idempotencyKey = idempotencyKey
+        self.purpose = purpose
         self.createdAt = createdAt
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case messageId, conversationId, customerId, channel, to, text, html, attachments, idempotencyKey, purpose, createdAt
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        messageId = try container.decode(String.self, forKey: .messageId)
+        conversationId = try container.decode(String.self, forKey: .conversationId)
+        customerId = try container.decode(String.self, forKey: .customerId)
+        channel = try container.decode(Channel.self, forKey: .channel)
+        to = try container.decode(String.self, forKey: .to)
+        text = try container.decode(String.self, forKey: .text)
+        html = try container.decodeIfPresent(String.self, forKey: .html)
+        attachments = try container.decode([Attachment].self, forKey: .attachments)
+        idempotencyKey = try container.decode(String.self, forKey: .idempotencyKey)
+        // Rows queued before purposes existed were all replies.
+        purpose = try container.decodeIfPresent(Purpose.self, forKey: .purpose) ?? .reply
+        createdAt = try container.decode(Date.self, forKey: .createdAt)
+    }
+}
+
+/// A message the center starts (not an answer to an agent's open conversation): a notice, a marketing message.
+public struct OutboundDraft: Codable, Sendable {
+    public var customerId: String
+    public var channel: Channel
+    public var text: String
+    public var purpose: Purpose
+    /// The conversation to send in; by default the customer's latest unresolved one on the channel, or a new one.
+    public var conversationId: String?
+    /// A repeat with the same key returns the message the first call queued.
+    public var idempotencyKey: String?
+
+    public init(customerId: String, channel: Channel, text: String, purpose: Purpose, conversationId: String? = nil, idempotencyKey: String? = nil) {
+        self.customerId = customerId
+        self.channel = channel
+        self.text = text
+        self.purpose = purpose
+        self.conversationId = conversationId
+        self.idempotencyKey = idempotencyKey
+    }
+
+    /// Checks the draft against the limits of any message.
+    public func validated() throws(ValidationError) -> OutboundDraft {
+        _ = try ReplyDraft(text: text).validated()
+        if let idempotencyKey, idempotencyKey.isEmpty || idempotencyKey.count > 255 {
+            throw ValidationError("idempotencyKey", "must be 1–255 characters")
+        }
+        return self
     }
 }
 

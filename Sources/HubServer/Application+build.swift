@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import Prometheus
+import SMSAdapter
 import WebChatAdapter
 
 /// Builds the hub: store, transport, dispatcher and the HTTP routes, ready to `runService()`.
@@ -17,6 +18,9 @@ public func buildApplication(
     let storage = try SQLiteHubStorage(path: configuration.databasePath, logger: logger)
     let transport = CurlTransport(logger: logger)
     var senders: [any OutboundSender] = [WebChatSender()]
+    if let name = configuration.sms.defaultProfile, let profile = configuration.sms.profiles[name] {
+        senders.append(SMSSender(profile: profile, configuration: configuration.sms, transport: transport, storage: storage))
+    }
     if let url = configuration.apiCallbackURL {
         senders.append(APICallbackSender(url: url, secret: configuration.apiCallbackSecret ?? "", transport: transport))
     }
@@ -30,7 +34,10 @@ public func buildApplication(
     let sockets = Router(context: WebChatSocketContext.self)
     webChat.addSocketRoute(to: sockets)
     return Application(
-        router: buildRouter(storage: storage, registry: registry, webChat: webChat),
+        router: buildRouter(
+            storage: storage, registry: registry, webChat: webChat,
+            sms: SMSWebhookController(storage: storage, transport: transport, configuration: configuration.sms, logger: logger)
+        ),
         server: .http1WebSocketUpgrade(webSocketRouter: sockets),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Switchboard"),
         // Shut down in reverse: the server stops taking requests first, the store commits last.
@@ -43,7 +50,7 @@ public func buildApplication(
 /// tokens, the `/v1` API behind bearer authentication.
 public func buildRouter(
     storage: any HubStorage, registry: PrometheusCollectorRegistry, webChat: WebChatController<AppRequestContext>,
-    sseHeartbeat: Duration = .seconds(15)
+    sms: SMSWebhookController<AppRequestContext>? = nil, sseHeartbeat: Duration = .seconds(15)
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ErrorMiddleware())
@@ -54,6 +61,7 @@ public func buildRouter(
     webChat.addRoutes(to: router.group("webchat")
         .add(middleware: WebChatCORSMiddleware(configuration: webChat.configuration))
         .add(middleware: ErrorMiddleware()))
+    sms?.addRoutes(to: router.group("webhooks/sms"))
     let v1 = router.group("v1").add(middleware: AuthMiddleware(storage: storage, cache: PrincipalCache()))
     APIInboundController<AppRequestContext>(sink: storage).addRoutes(to: v1.group().add(middleware: RequirePermission(.ingest)))
     TokensController(storage: storage).addRoutes(to: v1)

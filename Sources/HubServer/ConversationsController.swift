@@ -1,6 +1,7 @@
 import Foundation
 import HubCore
 import Hummingbird
+import NIOCore
 import WebChatAdapter
 
 /// `/v1/conversations`: the inbox. Agents see their own and their teams' conversations only.
@@ -80,6 +81,28 @@ struct ConversationsController {
             let conversation = try await visibleConversation(context, .writeConversations)
             await fanout.agentTyping(customerId: conversation.customerId)
             return HTTPResponse.Status.noContent
+        }
+        // A message the center starts: a notice or marketing, refused (422 consent_refused) when the ledger forbids it.
+        group.post("outbound") { request, context in
+            _ = try context.require(.writeConversations)
+            var draft = try await context.requestDecoder.decode(OutboundDraft.self, from: request, context: context)
+            guard draft.purpose != .system else { throw ValidationError("purpose", "must be reply, transactional or marketing") }
+            draft.idempotencyKey = request.headers[.init("Idempotency-Key")!]
+            return WithStatus.accepted(try await storage.send(draft))
+        }
+        group.get("media/:id") { _, context -> Response in
+            _ = try context.require(.readConversations)
+            let id = try context.parameters.require("id")
+            guard let media = try await storage.media(id: id) else { throw HubError.notFound("media", id) }
+            return Response(
+                status: .ok,
+                headers: [.contentType: media.contentType, .contentLength: String(media.bytes.count), .cacheControl: "private, max-age=3600"],
+                body: .init(byteBuffer: ByteBuffer(bytes: media.bytes))
+            )
+        }
+        group.get("sms/segments") { request, context in
+            _ = try context.require(.readConversations)
+            return SMSSegments(request.uri.queryParameters.get("text") ?? "")
         }
         group.get("messages/:id") { _, context in
             let principal = try context.require(.readConversations)

@@ -25,5 +25,10 @@ struct CustomersController {
             _ = try context.require(.readCustomers)
             return Items(items: try await storage.identities(customerId: try context.parameters.require("id")))
         }
+        group.get("customers/:id/consents") { _, context in
+            _ = try context.require(.readCustomers)
+            let customer = try await storage.customer(id: try context.parameters.require("id"))
+            return Items(items: try await storage.consents(customerId: customer.id))
+        }
     }
 }

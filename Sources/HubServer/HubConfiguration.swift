@@ -1,5 +1,6 @@
 import Configuration
 import Logging
+import SMSAdapter
 import WebChatAdapter
 
 /// Everything `switchboard serve` can be told; each field documents its key and default.
@@ -24,6 +25,12 @@ public struct HubConfiguration: Sendable {
     /// `webchat.site.NAME.allowedOrigins` and `webchat.site.NAME.identitySecret`. Limits:
     /// `webchat.visitorMessagesPerMinute` (30), `webchat.ipRequestsPerMinute` (300), `webchat.abandonAfterSeconds` (60).
     public var webChat = WebChatConfiguration()
+    /// `sms.*`: the SMS channel. `sms.profiles` (list) names the numbers, each configured under
+    /// `sms.profile.NAME.*` (`provider` twilio|vonage, `from`, `accountSid`, `authToken`, `messagingServiceSid`,
+    /// `apiKey`, `apiSecret`, `signatureSecret`, `signatureMethod`, `baseUrl`); `sms.defaultProfile` sends replies;
+    /// `sms.publicBaseUrl` is the hub's URL as providers call it; `sms.defaultRegion`; `sms.optOutPolicy`
+    /// (`all` or `marketing`); `sms.stopReply`, `sms.startReply`, `sms.helpReply`.
+    public var sms = SMSConfiguration()
     /// `log.level`: trace, debug, info, notice, warning, error or critical.
     public var logLevel = Logger.Level.info
 
@@ -38,7 +45,36 @@ public struct HubConfiguration: Sendable {
         apiCallbackSecret = reader.string(forKey: "api.callbackSecret", isSecret: true)
         outboxMaxAttempts = reader.int(forKey: "outbox.maxAttempts", default: outboxMaxAttempts)
         webChat = Self.webChat(reader)
+        sms = Self.sms(reader, host: host, port: port)
         logLevel = reader.string(forKey: "log.level").flatMap(Logger.Level.init(rawValue:)) ?? logLevel
+    }
+
+    private static func sms(_ reader: ConfigReader, host: String, port: Int) -> SMSConfiguration {
+        var profiles: [SMSProfile] = []
+        for name in reader.stringArray(forKey: "sms.profiles", default: []) {
+            func value(_ key: String, secret: Bool = false) -> String? {
+                reader.string(forKey: ConfigKey(["sms", "profile", name, key]), isSecret: secret)
+            }
+            guard let provider = value("provider").flatMap(SMSProvider.init(rawValue:)) else { continue }
+            profiles.append(SMSProfile(
+                name: name, provider: provider, from: value("from"), messagingServiceSid: value("messagingServiceSid"),
+                accountSid: value("accountSid"), authToken: value("authToken", secret: true), apiKey: value("apiKey"),
+                apiSecret: value("apiSecret", secret: true), signatureSecret: value("signatureSecret", secret: true),
+                signatureMethod: value("signatureMethod").flatMap(VonageSignature.Method.init(rawValue:)) ?? .md5hash,
+                baseURL: value("baseUrl")
+            ))
+        }
+        let defaults = SMSConfiguration()
+        return SMSConfiguration(
+            profiles: profiles,
+            defaultProfile: reader.string(forKey: "sms.defaultProfile"),
+            publicBaseURL: reader.string(forKey: "sms.publicBaseUrl", default: "http://\(host):\(port)"),
+            defaultRegion: reader.string(forKey: "sms.defaultRegion"),
+            stopBlocksAll: reader.string(forKey: "sms.optOutPolicy", default: "all") != "marketing",
+            stopReply: reader.string(forKey: "sms.stopReply", default: defaults.stopReply),
+            startReply: reader.string(forKey: "sms.startReply", default: defaults.startReply),
+            helpReply: reader.string(forKey: "sms.helpReply", default: defaults.helpReply)
+        )
     }
 
     private static func webChat(_ reader: ConfigReader) -> WebChatConfiguration {

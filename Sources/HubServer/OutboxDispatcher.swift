@@ -67,6 +67,11 @@ public struct OutboxDispatcher: Service {
             guard let sender = senders[item.delivery.channel] else {
                 throw SendFailure(reason: "no sender is configured for the \(item.delivery.channel.rawValue) channel", retryable: false)
             }
+            // Consent may have changed since the message was queued (a STOP in between): ask the ledger now.
+            let consents = try await storage.latestConsents(channel: item.delivery.channel, address: item.delivery.to)
+            if let refusal = ConsentRecord.refusal(for: item.delivery.purpose, latest: consents) {
+                throw SendFailure(reason: "consent_refused: \(refusal)", retryable: false)
+            }
             let receipt = try await sender.send(item.delivery)
             try await storage.outboxSent(item, receipt: receipt)
             Counter(label: "sb_outbound_sent_total", dimensions: [("channel", item.delivery.channel.rawValue)]).increment()

@@ -37,6 +37,7 @@ extension Conversation: ResponseEncodable {}
 extension Message: ResponseEncodable {}
 extension Agent: ResponseEncodable {}
 extension Team: ResponseEncodable {}
+extension SMSSegments: ResponseEncodable {}
 extension Page: ResponseEncodable {}
 
 /// A list without paging (teams, identities).

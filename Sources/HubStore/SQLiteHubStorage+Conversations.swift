@@ -71,29 +71,40 @@ extension SQLiteHubStorage {
                 try appendEvent(db, .messageCreated, data: message, conversation: conversation, at: now)
                 return message
             }
-            guard let address = try String.fetchOne(db, sql: """
-                SELECT address FROM identity WHERE customer_id = ? AND channel = ? ORDER BY created_at DESC LIMIT 1
-                """, arguments: [conversation.customerId, conversation.channel.rawValue]) else {
-                throw HubError.unprocessable("no_reachable_identity", "The customer has no \(conversation.channel.rawValue) address to reply to.")
-            }
-            message.deliveryState = .queued
-            try message.insert(db)
-            let delivery = OutboundDelivery(
-                messageId: message.id, conversationId: conversationId, customerId: conversation.customerId,
-                channel: conversation.channel, to: address, text: message.text, html: message.html,
-                attachments: message.attachments, idempotencyKey: message.id, createdAt: now
-            )
-            try db.execute(sql: """
-                INSERT INTO outbox (message_id, idempotency_key, payload, state, attempts, next_attempt_at, created_at, updated_at)
-                VALUES (?, ?, ?, 'queued', 0, ?, ?, ?)
-                """, arguments: [message.id, delivery.idempotencyKey, String(decoding: try JSONEncoder.hub().encode(delivery), as: UTF8.self), now, now, now])
-            conversation.lastActivityAt = now
-            conversation.updatedAt = now
-            if conversation.firstResponseAt == nil { conversation.firstResponseAt = now }
-            try conversation.update(db, columns: ["last_activity_at", "updated_at", "first_response_at"])
-            try appendEvent(db, .messageCreated, data: message, conversation: conversation, at: now)
+            try Self.queue(&message, in: &conversation, purpose: .reply, db: db, now: now)
             return message
         }
+    }
+
+    /// Inserts an outbound message with its outbox row, in the caller's transaction: the address is
+    /// the customer's newest identity on the conversation's channel, fixed now with the content.
+    /// With `checkConsent`, a message the ledger forbids is refused here and nothing is written.
+    static func queue(_ message: inout Message, in conversation: inout Conversation, purpose: Purpose, checkConsent: Bool = false,
+                      db: Database, now: Date) throws {
+        guard let address = try String.fetchOne(db, sql: """
+            SELECT address FROM identity WHERE customer_id = ? AND channel = ? ORDER BY created_at DESC LIMIT 1
+            """, arguments: [conversation.customerId, conversation.channel.rawValue]) else {
+            throw HubError.unprocessable("no_reachable_identity", "The customer has no \(conversation.channel.rawValue) address to reply to.")
+        }
+        if checkConsent, let refusal = ConsentRecord.refusal(for: purpose, latest: try latestConsents(conversation.channel, address, db: db)) {
+            throw HubError.unprocessable("consent_refused", "Not sent: \(refusal).")
+        }
+        message.deliveryState = .queued
+        try message.insert(db)
+        let delivery = OutboundDelivery(
+            messageId: message.id, conversationId: conversation.id, customerId: conversation.customerId,
+            channel: conversation.channel, to: address, text: message.text, html: message.html,
+            attachments: message.attachments, idempotencyKey: message.id, purpose: purpose, createdAt: now
+        )
+        try db.execute(sql: """
+            INSERT INTO outbox (message_id, idempotency_key, payload, state, attempts, next_attempt_at, created_at, updated_at)
+            VALUES (?, ?, ?, 'queued', 0, ?, ?, ?)
+            """, arguments: [message.id, delivery.idempotencyKey, String(decoding: try JSONEncoder.hub().encode(delivery), as: UTF8.self), now, now, now])
+        conversation.lastActivityAt = now
+        conversation.updatedAt = now
+        if conversation.firstResponseAt == nil && message.authorKind == .agent { conversation.firstResponseAt = now }
+        try conversation.update(db, columns: ["last_activity_at", "updated_at", "first_response_at"])
+        try appendEvent(db, .messageCreated, data: message, conversation: conversation, at: now)
     }
 
     public func assign(conversationId: String, agentId: String?, teamId: String?) async throws -> Conversation {

@@ -29,7 +29,8 @@ extension SQLiteHubStorage {
                            arguments: [now, item.id, item.attempt])
             guard db.changesCount > 0 else { return }
             try Self.updateMessage(item.delivery.messageId, db: db, now: now) { message in
-                message.deliveryState = .sent
+                // A provider's receipt may have come first: `delivered` stays.
+                message.deliveryState = message.deliveryState.advanced(to: .sent)
                 message.providerMessageId = receipt.providerMessageId
                 message.error = nil
             }

@@ -138,6 +138,39 @@ enum Schema {
                 CREATE INDEX webchat_visitor_customer ON webchat_visitor(customer_id);
                 """)
         }
+        migrator.registerMigration("v3-sms") { db in
+            try db.execute(sql: """
+                CREATE TABLE consent (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    customer_id TEXT NOT NULL REFERENCES customer(id),
+                    channel TEXT NOT NULL,
+                    address TEXT NOT NULL,
+                    purpose TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    evidence TEXT,
+                    created_at TEXT NOT NULL
+                );
+                CREATE INDEX consent_address ON consent(channel, address, purpose);
+                CREATE INDEX consent_customer ON consent(customer_id);
+                -- Parts of a message delivered in pieces, until the last one arrives.
+                CREATE TABLE inbound_part (
+                    group_key TEXT NOT NULL,
+                    part INTEGER NOT NULL,
+                    total INTEGER NOT NULL,
+                    text TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    PRIMARY KEY (group_key, part)
+                );
+                CREATE TABLE media (
+                    id TEXT PRIMARY KEY,
+                    content_type TEXT NOT NULL,
+                    size INTEGER NOT NULL,
+                    data BLOB NOT NULL,
+                    created_at TEXT NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -85,13 +85,14 @@ def assert_error(response: requests.Response, status: int, code: str = None) -> 
 class Server:
     """A running `switchboard serve`: its URL, an admin token, its database; restart() and kill9()."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, port: int = None):
         self.workdir = workdir
         self.db_path = str(workdir / "switchboard.sqlite")
         self.log_path = workdir / "server.log"
         self.proc = None
         self.port = None
         self.base_url = None
+        self.first_port = port  # the port of the first start when the caller chose it (see make_server)
         self.starts = 0
         result = run_cli("token", "create", "--role", "admin", "--database", self.db_path, cwd=workdir)
         assert result.returncode == 0, f"token create failed: {result.stderr}"
@@ -102,7 +103,8 @@ class Server:
 
     def start(self):
         assert self.proc is None or self.proc.poll() is not None, "already running"
-        self.port = free_port()
+        self.port = self.first_port or free_port()
+        self.first_port = None
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.starts += 1
         log = open(self.log_path, "ab")
@@ -243,15 +245,23 @@ def server(tmp_path):
 @pytest.fixture
 def make_server(tmp_path):
     """A factory: `make_server(config)` writes `config` as switchboard.json into a fresh working
-    directory, then starts a server there (the file is read at startup). Killed at teardown like `server`."""
+    directory, then starts a server there (the file is read at startup). Killed at teardown like `server`.
+
+    `config` may also be a function of the port: it is then chosen first and the server's first start
+    listens on it, for settings that name the server's own URL (e.g. `sms.publicBaseUrl`). A restart
+    picks a new port, as for every server."""
     handles = []
 
-    def make(config: dict = None) -> Server:
+    def make(config=None) -> Server:
         workdir = tmp_path / f"server-{len(handles)}"
         workdir.mkdir()
+        port = None
+        if callable(config):
+            port = free_port()
+            config = config(port)
         if config is not None:
             (workdir / "switchboard.json").write_text(json.dumps(config))
-        handle = Server(workdir)
+        handle = Server(workdir, port=port)
         handles.append(handle)
         handle.start()
         return handle
