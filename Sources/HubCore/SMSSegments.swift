@@ -12,30 +12,46 @@ public struct SMSSegments: Codable, Sendable, Equatable {
     /// Characters per segment at this length: 160/153 (GSM-7) or 70/67 (UCS-2).
     public var perSegment: Int
 
-    /// Counts `text` as the GSM 03.38 basic and extension tables and UCS-2 define it.
+    /// Counts `text` as the GSM 03.38 basic and extension tables and UCS-2 define it. Split texts are
+    /// packed as phones reassemble them: an escape and its character, or the two halves of a
+    /// surrogate pair, never straddle two segments.
     public init(_ text: String) {
-        var septets = 0
-        var isGSM = true
+        var costs: [Int] = []
         for scalar in text.unicodeScalars {
             if Self.basic.contains(scalar) {
-                septets += 1
+                costs.append(1)
             } else if Self.extensionTable.contains(scalar) {
-                septets += 2
+                costs.append(2)
             } else {
-                isGSM = false
+                costs = []
                 break
             }
         }
-        if isGSM {
+        let single: Int, split: Int
+        if costs.count == text.unicodeScalars.count {
             encoding = .gsm7
-            characters = septets
-            perSegment = septets <= 160 ? 160 : 153
+            (single, split) = (160, 153)
         } else {
             encoding = .ucs2
-            characters = text.utf16.count
-            perSegment = characters <= 70 ? 70 : 67
+            costs = text.unicodeScalars.map { $0.utf16.count }
+            (single, split) = (70, 67)
         }
-        segments = characters == 0 ? 1 : (characters + perSegment - 1) / perSegment
+        characters = costs.reduce(0, +)
+        guard characters > single else {
+            perSegment = single
+            segments = 1
+            return
+        }
+        perSegment = split
+        var count = 1, used = 0
+        for cost in costs {
+            if used + cost > split {
+                count += 1
+                used = 0
+            }
+            used += cost
+        }
+        segments = count
     }
 
     /// The GSM 03.38 basic character set.

@@ -84,9 +84,17 @@ struct ConversationsController {
         }
         // A message the center starts: a notice or marketing, refused (422 consent_refused) when the ledger forbids it.
         group.post("outbound") { request, context in
-            _ = try context.require(.writeConversations)
+            let principal = try context.require(.writeConversations)
             var draft = try await context.requestDecoder.decode(OutboundDraft.self, from: request, context: context)
             guard draft.purpose != .system else { throw ValidationError("purpose", "must be reply, transactional or marketing") }
+            // Agents write in the conversations they may see; starting new ones is for supervisors and admins.
+            if principal.scope != .all {
+                guard let id = draft.conversationId else { throw ValidationError("conversationId", "is required for an agent's token") }
+                let conversation = try await storage.conversation(id: id)
+                guard principal.scope.allows(assigneeId: conversation.assigneeId, teamId: conversation.teamId) else {
+                    throw HubError.notFound("conversation", id)
+                }
+            }
             draft.idempotencyKey = request.headers[.init("Idempotency-Key")!]
             return WithStatus.accepted(try await storage.send(draft))
         }

@@ -59,6 +59,9 @@ import Testing
         (String(repeating: "你", count: 70), .ucs2, 70, 1),
         (String(repeating: "你", count: 71), .ucs2, 71, 2),
         ("Hi 👋", .ucs2, 5, 1),
+        // An escape and its character stay in one segment: 152 + € + 152 needs three.
+        (String(repeating: "a", count: 152) + "€" + String(repeating: "a", count: 152), .gsm7, 306, 3),
+        (String(repeating: "a", count: 66) + "👋" + String(repeating: "a", count: 66), .ucs2, 134, 3),
     ])
     func segmentsFollowGSM7AndUCS2(text: String, encoding: SMSSegments.Encoding, characters: Int, segments: Int) {
         let counted = SMSSegments(text)
