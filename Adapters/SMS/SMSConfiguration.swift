@@ -31,7 +31,8 @@ public struct SMSProfile: Sendable {
                 signatureSecret: String? = nil, signatureMethod: VonageSignature.Method = .md5hash, baseURL: String? = nil) {
         self.name = name
         self.provider = provider
-        self.from = from
+        // Kept in E.164 when it is a number, so a conversation's number finds its profile.
+        self.from = from.map { (try? Address.phone($0, defaultRegion: nil)) ?? $0 }
         self.messagingServiceSid = messagingServiceSid
         self.accountSid = accountSid
         self.authToken = authToken
@@ -78,6 +79,12 @@ public struct SMSConfiguration: Sendable {
     /// The ledger purposes a STOP or START speaks for under this policy.
     var keywordPurposes: [ConsentPurpose] {
         stopBlocksAll ? [.transactional, .marketing] : [.marketing]
+    }
+
+    /// The profile whose number is `from`, else the default profile.
+    public func profile(sendingFrom from: String?) -> SMSProfile? {
+        if let from, let match = profiles.values.first(where: { $0.from == from }) { return match }
+        return defaultProfile.flatMap { profiles[$0] }
     }
 
     /// Where a provider reports on a message sent through `profile`.

@@ -2,19 +2,18 @@ import CurlTransport
 import Foundation
 import HubCore
 
-/// The SMS channel's way out: the provider's REST API over `CurlTransport`, through the default profile.
+/// The SMS channel's way out: the provider's REST API over `CurlTransport`, through the profile of
+/// the number the customer wrote to (the default profile for conversations the center started).
 public struct SMSSender: OutboundSender {
     public let channel = Channel.sms
-    let profile: SMSProfile
     let configuration: SMSConfiguration
     let transport: CurlTransport
     /// Where a carrier's opt-out (Twilio 21610) is recorded.
     let storage: any HubStorage
     let now: @Sendable () -> Date
 
-    public init(profile: SMSProfile, configuration: SMSConfiguration, transport: CurlTransport, storage: any HubStorage,
+    public init(configuration: SMSConfiguration, transport: CurlTransport, storage: any HubStorage,
                 now: @escaping @Sendable () -> Date = Date.init) {
-        self.profile = profile
         self.configuration = configuration
         self.transport = transport
         self.storage = storage
@@ -22,21 +21,24 @@ public struct SMSSender: OutboundSender {
     }
 
     public func send(_ delivery: OutboundDelivery) async throws -> SendReceipt {
+        guard let profile = configuration.profile(sendingFrom: delivery.from) else {
+            throw SendFailure(reason: "no SMS profile is configured to send from", retryable: false)
+        }
         switch profile.provider {
-        case .twilio: try await sendTwilio(delivery)
-        case .vonage: try await sendVonage(delivery)
+        case .twilio: return try await sendTwilio(delivery, profile)
+        case .vonage: return try await sendVonage(delivery, profile)
         }
     }
 
-    private var statusURL: (OutboundDelivery) -> String {
-        { configuration.statusCallbackURL(profile: profile.name, messageId: $0.messageId) }
+    private func statusURL(_ delivery: OutboundDelivery, _ profile: SMSProfile) -> String {
+        configuration.statusCallbackURL(profile: profile.name, messageId: delivery.messageId)
     }
 
     // MARK: Twilio
 
-    private func sendTwilio(_ delivery: OutboundDelivery) async throws -> SendReceipt {
+    private func sendTwilio(_ delivery: OutboundDelivery, _ profile: SMSProfile) async throws -> SendReceipt {
         let account = profile.accountSid ?? ""
-        var fields = [("To", delivery.to), ("Body", delivery.text), ("StatusCallback", statusURL(delivery))]
+        var fields = [("To", delivery.to), ("Body", delivery.text), ("StatusCallback", statusURL(delivery, profile))]
         if let service = profile.messagingServiceSid {
             fields.append(("MessagingServiceSid", service))
         } else {
@@ -68,11 +70,11 @@ public struct SMSSender: OutboundSender {
 
     // MARK: Vonage
 
-    private func sendVonage(_ delivery: OutboundDelivery) async throws -> SendReceipt {
+    private func sendVonage(_ delivery: OutboundDelivery, _ profile: SMSProfile) async throws -> SendReceipt {
         var fields = [
             ("api_key", profile.apiKey ?? ""), ("api_secret", profile.apiSecret ?? ""),
             ("from", Self.vonageNumber(profile.from ?? "")), ("to", Self.vonageNumber(delivery.to)), ("text", delivery.text),
-            ("client-ref", delivery.idempotencyKey), ("callback", statusURL(delivery)),
+            ("client-ref", delivery.idempotencyKey), ("callback", statusURL(delivery, profile)),
         ]
         if SMSSegments(delivery.text).encoding == .ucs2 { fields.append(("type", "unicode")) }
         let response = try await perform(TransportRequest(

@@ -52,7 +52,8 @@ public struct SMSWebhookController<Context: RequestContext>: Sendable {
                 throw ValidationError("MessageSid", "and From are required")
             }
             let message = InboundMessage(
-                channel: .sms, from: try Address.phone(from, defaultRegion: configuration.defaultRegion), to: fields["To"],
+                channel: .sms, from: try Address.phone(from, defaultRegion: configuration.defaultRegion),
+                to: fields["To"].flatMap { try? Address.phone($0, defaultRegion: configuration.defaultRegion) } ?? profile.from,
                 text: fields["Body"] ?? "", attachments: try await media(fields, profile), externalId: sid, receivedAt: now()
             )
             let result = try await storage.receive(message)
@@ -65,7 +66,8 @@ public struct SMSWebhookController<Context: RequestContext>: Sendable {
             }
             // Vonage sends numbers in international form without the `+`.
             let message = InboundMessage(
-                channel: .sms, from: try Address.phone("+" + msisdn, defaultRegion: nil), to: fields["to"],
+                channel: .sms, from: try Address.phone("+" + msisdn, defaultRegion: nil),
+                to: fields["to"].flatMap { try? Address.phone("+" + $0, defaultRegion: nil) } ?? profile.from,
                 text: fields["text"] ?? "", externalId: id, receivedAt: now()
             )
             let result: IngestResult?

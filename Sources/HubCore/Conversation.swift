@@ -24,12 +24,14 @@ public struct Conversation: Codable, Sendable, Equatable {
     public var resolvedAt: Date?
     /// When the customer left (a web chat visitor closing the chat) before any agent answered.
     public var abandonedAt: Date?
+    /// The center's address the customer wrote to (the SMS number of several): answers leave from it.
+    public var via: String?
 
     public init(
         id: String, customerId: String, channel: Channel, status: ConversationStatus = .open, priority: Int = 0,
         assigneeId: String? = nil, teamId: String? = nil, tags: [String] = [], subject: String? = nil,
         snoozedUntil: Date? = nil, createdAt: Date, updatedAt: Date, lastActivityAt: Date,
-        firstResponseAt: Date? = nil, resolvedAt: Date? = nil, abandonedAt: Date? = nil
+        firstResponseAt: Date? = nil, resolvedAt: Date? = nil, abandonedAt: Date? = nil, via: String? = nil
     ) {
         self.id = id
         self.customerId = customerId
@@ -47,6 +49,7 @@ public struct Conversation: Codable, Sendable, Equatable {
         self.firstResponseAt = firstResponseAt
         self.resolvedAt = resolvedAt
         self.abandonedAt = abandonedAt
+        self.via = via
     }
 }
 

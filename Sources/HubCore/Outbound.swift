@@ -42,10 +42,13 @@ public struct OutboundDelivery: Codable, Sendable, Equatable {
     public var idempotencyKey: String
     /// Which consent the message needs; checked again just before it is sent.
     public var purpose: Purpose
+    /// The center's address to send from (the number the customer wrote to), nil for the channel's default.
+    public var from: String?
     public var createdAt: Date
 
     public init(messageId: String, conversationId: String, customerId: String, channel: Channel, to: String, text: String,
-                html: String?, attachments: [Attachment], idempotencyKey: String, purpose: Purpose = .reply, createdAt: Date) {
+                html: String?, attachments: [Attachment], idempotencyKey: String, purpose: Purpose = .reply, from: String? = nil,
+                createdAt: Date) {
         self.messageId = messageId
         self.conversationId = conversationId
         self.customerId = customerId
@@ -56,11 +59,12 @@ public struct OutboundDelivery: Codable, Sendable, Equatable {
         self.attachments = attachments
         self.idempotencyKey = idempotencyKey
         self.purpose = purpose
+        self.from = from
         self.createdAt = createdAt
     }
 
     private enum CodingKeys: String, CodingKey {
-        case messageId, conversationId, customerId, channel, to, text, html, attachments, idempotencyKey, purpose, createdAt
+        case messageId, conversationId, customerId, channel, to, text, html, attachments, idempotencyKey, purpose, from, createdAt
     }
 
     public init(from decoder: any Decoder) throws {
@@ -76,6 +80,7 @@ public struct OutboundDelivery: Codable, Sendable, Equatable {
         idempotencyKey = try container.decode(String.self, forKey: .idempotencyKey)
         // Rows queued before purposes existed were all replies.
         purpose = try container.decodeIfPresent(Purpose.self, forKey: .purpose) ?? .reply
+        from = try container.decodeIfPresent(String.self, forKey: .from)
         createdAt = try container.decode(Date.self, forKey: .createdAt)
     }
 }

@@ -18,8 +18,8 @@ public func buildApplication(
     let storage = try SQLiteHubStorage(path: configuration.databasePath, logger: logger)
     let transport = CurlTransport(logger: logger)
     var senders: [any OutboundSender] = [WebChatSender()]
-    if let name = configuration.sms.defaultProfile, let profile = configuration.sms.profiles[name] {
-        senders.append(SMSSender(profile: profile, configuration: configuration.sms, transport: transport, storage: storage))
+    if !configuration.sms.profiles.isEmpty {
+        senders.append(SMSSender(configuration: configuration.sms, transport: transport, storage: storage))
     }
     if let url = configuration.apiCallbackURL {
         senders.append(APICallbackSender(url: url, secret: configuration.apiCallbackSecret ?? "", transport: transport))

@@ -94,7 +94,7 @@ extension SQLiteHubStorage {
         let delivery = OutboundDelivery(
             messageId: message.id, conversationId: conversation.id, customerId: conversation.customerId,
             channel: conversation.channel, to: address, text: message.text, html: message.html,
-            attachments: message.attachments, idempotencyKey: message.id, purpose: purpose, createdAt: now
+            attachments: message.attachments, idempotencyKey: message.id, purpose: purpose, from: conversation.via, createdAt: now
         )
         try db.execute(sql: """
             INSERT INTO outbox (message_id, idempotency_key, payload, state, attempts, next_attempt_at, created_at, updated_at)

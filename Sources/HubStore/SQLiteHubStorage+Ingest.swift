@@ -100,7 +100,7 @@ extension SQLiteHubStorage {
         }
         let conversation = Conversation(
             id: HubID.make("conv", now: now), customerId: customerId, channel: inbound.channel,
-            createdAt: now, updatedAt: now, lastActivityAt: now
+            createdAt: now, updatedAt: now, lastActivityAt: now, via: inbound.to
         )
         try conversation.insert(db)
         try appendEvent(db, .conversationCreated, data: conversation, conversation: conversation, at: now)

@@ -140,6 +140,7 @@ enum Schema {
         }
         migrator.registerMigration("v3-sms") { db in
             try db.execute(sql: """
+                ALTER TABLE conversation ADD COLUMN via TEXT;
                 CREATE TABLE consent (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
                     customer_id TEXT NOT NULL REFERENCES customer(id),

@@ -670,6 +670,25 @@ def test_vonage_outbound_encoding_throttling_and_delivery_receipts(make_server, 
     assert get_message(hub, first["id"])["deliveryState"] == "delivered"
 
 
+def test_replies_leave_from_the_number_the_customer_wrote_to(hub, double):
+    """With several numbers, an agent's reply goes out through the profile whose number the customer wrote to
+    (here the Vonage profile vg2, not the default Twilio profile), with that profile's credentials and status URL."""
+    conversation, _ = conversation_with(hub, vonage_in(hub, "Writing to your second number", "vg2", "POST")["text"])
+    answer = reply(hub, conversation["id"], "Answered from the second number.")
+    customer = "+" + VG_CUSTOMER
+    [send] = double.wait_for_sends(1, provider="vonage", to=customer)
+    form = send["form"]
+    assert form["api_key"] == VG2["apiKey"] and form["from"] == digits(VG2["from"]), form
+    assert form["callback"] == f"{hub.base_url}/webhooks/sms/vg2/status?message={answer['id']}", form
+    assert double.sent_messages(provider="twilio") == []
+
+    # A Twilio conversation is still answered through Twilio.
+    twilio_conversation, _ = conversation_with(hub, twilio_in(hub, "And one to the Twilio number")["Body"])
+    reply(hub, twilio_conversation["id"], "Answered from Twilio.")
+    [twilio_send] = double.wait_for_sends(1, provider="twilio", to=CUSTOMER)
+    assert twilio_send["form"]["From"] == TW_NUMBER, twilio_send["form"]
+
+
 # -- MMS -----------------------------------------------------------------------------------------
 
 
