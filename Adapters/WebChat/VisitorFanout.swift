@@ -35,9 +35,6 @@ public actor VisitorFanout: Service {
         self.logger = logger
     }
 
-    /// Open connections (for metrics and tests).
-    public var connectionCount: Int { connections.values.reduce(0) { $0 + $1.count } }
-
     /// Registers a connection of `visitor`; frames for the visitor's customer are yielded to `continuation`.
     func connect(_ visitor: Visitor, _ continuation: AsyncStream<Outgoing>.Continuation) -> Int {
         nextId += 1

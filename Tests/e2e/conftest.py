@@ -62,6 +62,18 @@ def run_cli(*args, cwd, timeout=60) -> subprocess.CompletedProcess:
     )
 
 
+def wait_for(predicate, timeout: float = 10.0, interval: float = 0.1, what: str = "condition"):
+    """Calls `predicate` until it returns something truthy, and returns that; fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached within {timeout}s")
+        time.sleep(interval)
+
+
 def last_line(text: str) -> str:
     lines = [line for line in text.splitlines() if line.strip()]
     assert lines, f"no output: {text!r}"

@@ -15,7 +15,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from conftest import assert_error
+from conftest import assert_error, wait_for
 from sms_double import (
     SmsDouble,
     new_twilio_sid,
@@ -98,17 +98,6 @@ def hub(make_server, double):
 
 
 # -- helpers -------------------------------------------------------------------------------------
-
-
-def wait_for(predicate, timeout: float = WAIT, interval: float = 0.1, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {timeout}s")
-        time.sleep(interval)
 
 
 def digits(number: str) -> str:

@@ -17,7 +17,7 @@ import requests
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from conftest import assert_error
+from conftest import assert_error, wait_for
 
 INJECTION = "<img src=x onerror=alert(1)>"
 WS_TIMEOUT = 5.0
@@ -134,17 +134,6 @@ def reply(server, conversation_id: str, text: str, private: bool = False) -> dic
 def agent_typing(server, conversation_id: str):
     r = server.post(f"/v1/conversations/{conversation_id}/typing", timeout=10)
     assert r.status_code == 204, f"{r.status_code} {r.text}"
-
-
-def wait_for(predicate, timeout: float, interval: float = 0.1, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {timeout}s")
-        time.sleep(interval)
 
 
 # -- the visitor's WebSocket ------------------------------------------------------------------

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, wait_for
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -190,23 +190,12 @@ def assert_no_script_errors(driver):
 # -- the inbox side ------------------------------------------------------------------------------
 
 
-def poll(predicate, timeout: float = WAIT, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {timeout}s")
-        time.sleep(0.1)
-
-
 def the_webchat_conversation(server) -> dict:
     def one():
         items = server.paginate("/v1/conversations", params={"channel": "webchat"})
         return items[0] if len(items) == 1 else None
 
-    return poll(one, what="exactly one webchat conversation in the inbox")
+    return wait_for(one, WAIT, what="exactly one webchat conversation in the inbox")
 
 
 def inbound_texts(server, conversation_id: str) -> list:
@@ -244,7 +233,7 @@ def test_visitor_and_agent_chat_in_a_real_browser(server, browser):
     type_and_send(driver, first)
     wait_for_message(driver, "visitor", first)
     conversation_id = the_webchat_conversation(server)["id"]
-    poll(lambda: inbound_texts(server, conversation_id) == [first], what="the first message in the inbox")
+    wait_for(lambda: inbound_texts(server, conversation_id) == [first], WAIT, what="the first message in the inbox")
     state = wait(driver).until(lambda d: (lambda s: s if s and s.get("connected") else False)(widget_state(d)))
     assert state["transport"] == "websocket", state
     assert str(state["visitorId"]).startswith("vis_"), state
@@ -263,7 +252,7 @@ def test_visitor_and_agent_chat_in_a_real_browser(server, browser):
     assert "<img" not in shown.get_attribute("innerHTML"), shown.get_attribute("innerHTML")
     time.sleep(0.3)  # an onerror handler would have fired by now
     assert_no_alert(driver)
-    poll(lambda: inbound_texts(server, conversation_id) == [first, INJECTION], what="the injection text in the inbox")
+    wait_for(lambda: inbound_texts(server, conversation_id) == [first, INJECTION], WAIT, what="the injection text in the inbox")
 
     # 4. Agent typing shows the indicator.
     assert not displayed(driver, "#sbw-typing"), "the typing indicator shows before any agent typed"
