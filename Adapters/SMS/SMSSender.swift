@@ -88,12 +88,14 @@ public struct SMSSender: OutboundSender {
         let json = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
         let parts = json["messages"] as? [[String: Any]] ?? []
         // A long text goes out in several messages; the first refusal decides.
-        if let refused = parts.first(where: { ($0["status"] as? String) != "0" }) ?? (parts.isEmpty ? [:] : nil) {
-            let status = refused["status"] as? String ?? "?"
-            throw SendFailure(reason: "Vonage status \(status): \(refused["error-text"] as? String ?? "no message id returned")",
-                              retryable: status == "1")
+        guard let first = parts.first else {
+            throw SendFailure(reason: "Vonage status ?: no message id returned", retryable: false)
         }
-        return SendReceipt(providerMessageId: parts.first?["message-id"] as? String)
+        if let refused = parts.first(where: { ($0["status"] as? String) != "0" }) {
+            let status = refused["status"] as? String ?? "?"
+            throw SendFailure(reason: "Vonage status \(status): \(refused["error-text"] as? String ?? "no error text")", retryable: status == "1")
+        }
+        return SendReceipt(providerMessageId: first["message-id"] as? String)
     }
 
     /// Vonage numbers are international digits without the `+`.

@@ -70,15 +70,10 @@ public struct ConsentRecord: Codable, Sendable, Equatable {
     public static func refusal(for purpose: Purpose, latest: [ConsentRecord]) -> String? {
         guard let governing = purpose.consentPurpose else { return nil }
         let entry = latest.filter { $0.purpose == governing }.max { $0.createdAt < $1.createdAt }
-        switch (governing, entry?.state) {
-        case (_, .optedOut?):
-            let entry = entry!
+        if let entry, entry.state == .optedOut {
             return "opted out of \(governing.rawValue) messages on \(entry.channel.rawValue) (\(entry.source.rawValue), \(entry.createdAt.formatted(.iso8601)))"
-        case (.marketing, nil):
-            return "no marketing consent on this channel"
-        default:
-            return nil
         }
+        return governing == .marketing && entry == nil ? "no marketing consent on this channel" : nil
     }
 }
 

@@ -7,28 +7,31 @@ extension SQLiteHubStorage {
         let draft = try draft.validated()
         let now = self.now()
         return try await write { db in
-            var customerId: String?
-            var vouched: Identity?
+            var existingCustomer: String?
+            var newIdentity: Identity?
             if let identifier = draft.verifiedIdentifier {
-                vouched = Self.vouchedIdentity(identifier, now: now)
-                if let existing = try Identity.fetchOne(db, key: ["channel": vouched!.channel.rawValue, "address": vouched!.address]) {
-                    customerId = existing.customerId
+                let vouched = Self.vouchedIdentity(identifier, now: now)
+                if let existing = try Identity.fetchOne(db, key: ["channel": vouched.channel.rawValue, "address": vouched.address]) {
+                    existingCustomer = existing.customerId
                     // The host site vouched for it: from now on it is a verified identity.
                     try db.execute(sql: "UPDATE identity SET verified = ? WHERE channel = ? AND address = ?",
                                    arguments: [true, existing.channel.rawValue, existing.address])
-                    vouched = nil
+                } else {
+                    newIdentity = vouched
                 }
             }
-            if customerId == nil {
-                let customer = Customer(id: HubID.make("cus", now: now), name: draft.name, createdAt: now, updatedAt: now)
-                try customer.insert(db)
-                try appendEvent(db, .customerCreated, data: customer, customerId: customer.id, at: now)
-                customerId = customer.id
+            let customer: String
+            if let existingCustomer {
+                customer = existingCustomer
+            } else {
+                let created = Customer(id: HubID.make("cus", now: now), name: draft.name, createdAt: now, updatedAt: now)
+                try created.insert(db)
+                try appendEvent(db, .customerCreated, data: created, customerId: created.id, at: now)
+                customer = created.id
             }
-            let customer = customerId!
-            if var vouched {
-                vouched.customerId = customer
-                try vouched.insert(db)
+            if var newIdentity {
+                newIdentity.customerId = customer
+                try newIdentity.insert(db)
             }
             let visitor = Visitor(id: HubID.make("vis", now: now), site: draft.site, customerId: customer, name: draft.name,
                                   email: draft.email, verified: draft.verifiedIdentifier != nil, createdAt: now)

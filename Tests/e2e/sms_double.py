@@ -510,10 +510,9 @@ class SmsDouble:
             return self._json(401, body, {"WWW-Authenticate": 'Basic realm="Twilio API"'})
 
         key = ("twilio", account, base["idempotency_key"]) if base["idempotency_key"] else None
-        stored = self._stored(key)
-        if stored:
-            self._log_attempt(base, stored[0], stored[1], deduplicated=True)
-            return self._json(stored[0], stored[1])
+        replayed = self._replay(key, base)
+        if replayed is not None:
+            return replayed
 
         scripted = self._pop_script(to)
         if scripted is not None:
@@ -568,6 +567,14 @@ class SmsDouble:
             self._attempts.append({**send, "deduplicated": False})
             self._cond.notify_all()
         return self._json(201, resource)
+
+    def _replay(self, key, base):
+        """A send already stored under this idempotency key is answered as the first time was."""
+        stored = self._stored(key)
+        if not stored:
+            return None
+        self._log_attempt(base, stored[0], stored[1], deduplicated=True)
+        return self._json(stored[0], stored[1])
 
     def _stored(self, key):
         if key is None:
@@ -692,10 +699,9 @@ class SmsDouble:
             return failure("4", "Bad Credentials")
 
         key = ("vonage", api_key, base["idempotency_key"]) if base["idempotency_key"] else None
-        stored = self._stored(key)
-        if stored:
-            self._log_attempt(base, stored[0], stored[1], deduplicated=True)
-            return self._json(stored[0], stored[1])
+        replayed = self._replay(key, base)
+        if replayed is not None:
+            return replayed
 
         scripted = self._pop_script(to)
         if scripted is not None:
