@@ -21,3 +21,4 @@ test:
 bench:
 	bash Benchmarks/ingestion.sh
 	bash Benchmarks/webchat.sh
+	bash Benchmarks/routing.sh

@@ -26,12 +26,26 @@ public struct Conversation: Codable, Sendable, Equatable {
     public var abandonedAt: Date?
     /// The center's address the customer wrote to (the SMS number of several): answers leave from it.
     public var via: String?
+    /// Since when it waits for an agent; a conversation returned to the queue keeps its place by keeping this.
+    public var waitingSince: Date?
+    /// When its current agent got it.
+    public var assignedAt: Date?
+    /// The routing queue it was placed in.
+    public var queueId: String?
+    /// The customer's tier when it was placed.
+    public var tier: CustomerTier?
+    /// When the first response is due under the queue's service level.
+    public var slaDueAt: Date?
+    /// The agent who had it last: the router prefers them when it comes back.
+    public var lastAssigneeId: String?
+    /// The queue a transfer chose; rules do not move it elsewhere.
+    public var pinnedQueueId: String?
 
     public init(
         id: String, customerId: String, channel: Channel, status: ConversationStatus = .open, priority: Int = 0,
         assigneeId: String? = nil, teamId: String? = nil, tags: [String] = [], subject: String? = nil,
         snoozedUntil: Date? = nil, createdAt: Date, updatedAt: Date, lastActivityAt: Date,
-        firstResponseAt: Date? = nil, resolvedAt: Date? = nil, abandonedAt: Date? = nil, via: String? = nil
+        firstResponseAt: Date? = nil, resolvedAt: Date? = nil, abandonedAt: Date? = nil, via: String? = nil, waitingSince: Date? = nil
     ) {
         self.id = id
         self.customerId = customerId
@@ -50,6 +64,7 @@ public struct Conversation: Codable, Sendable, Equatable {
         self.resolvedAt = resolvedAt
         self.abandonedAt = abandonedAt
         self.via = via
+        self.waitingSince = waitingSince
     }
 }
 

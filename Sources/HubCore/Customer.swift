@@ -9,12 +9,14 @@ public struct Customer: Codable, Sendable, Equatable {
     public var tier: String?
     public var timeZone: String?
     public var locale: String?
+    /// The agent who looks after this customer: the router gives them the customer's conversations first.
+    public var accountManagerId: String?
     public var createdAt: Date
     public var updatedAt: Date
 
     public init(
         id: String, name: String? = nil, attributes: [String: String] = [:], tags: [String] = [],
-        tier: String? = nil, timeZone: String? = nil, locale: String? = nil, createdAt: Date, updatedAt: Date
+        tier: String? = nil, timeZone: String? = nil, locale: String? = nil, accountManagerId: String? = nil, createdAt: Date, updatedAt: Date
     ) {
         self.id = id
         self.name = name
@@ -23,6 +25,7 @@ public struct Customer: Codable, Sendable, Equatable {
         self.tier = tier
         self.timeZone = timeZone
         self.locale = locale
+        self.accountManagerId = accountManagerId
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }
@@ -35,13 +38,22 @@ public struct CustomerPatch: Codable, Sendable {
     public var tags: [String]?
     public var timeZone: String?
     public var locale: String?
+    /// The value class; decides queue order and service level.
+    public var tier: CustomerTier?
+    /// The agent who looks after the customer; "" clears it.
+    public var accountManagerId: String?
 
-    public init(name: String? = nil, attributes: [String: String]? = nil, tags: [String]? = nil, timeZone: String? = nil, locale: String? = nil) {
+    public init(
+        name: String? = nil, attributes: [String: String]? = nil, tags: [String]? = nil, timeZone: String? = nil, locale: String? = nil,
+        tier: CustomerTier? = nil, accountManagerId: String? = nil
+    ) {
         self.name = name
         self.attributes = attributes
         self.tags = tags
         self.timeZone = timeZone
         self.locale = locale
+        self.tier = tier
+        self.accountManagerId = accountManagerId
     }
 
     /// Checks the patch: bounded sizes, a time zone the system knows.

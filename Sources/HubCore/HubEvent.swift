@@ -12,6 +12,7 @@ public enum EventType: String, Codable, Sendable, CaseIterable {
     case agentUpdated = "agent.updated"
     case teamCreated = "team.created"
     case consentRecorded = "consent.recorded"
+    case routingConfigured = "routing.configured"
 }
 
 /// One entry of the event log, with a monotonic id clients resume from.

@@ -84,6 +84,26 @@ public protocol HubStorage: InboundSink {
     /// How many agents are available to take a chat now.
     func availableAgentCount() async throws -> Int
 
+    // MARK: Routing
+
+    /// Conversations with what the router needs of their customers.
+    func routingSubjects(_ filter: RoutingSubjectFilter) async throws -> [RoutingSubject]
+    /// Agents as the router sees them (all when `ids` is nil), with when each last got a conversation.
+    func routingAgents(ids: [String]?) async throws -> [RoutingAgent]
+    /// Applies the router's actions in one transaction, each by a conditional write: an assignment
+    /// only to an available agent under capacity, of a conversation still open and unassigned.
+    func applyRouting(_ actions: [RoutingAction]) async throws -> [RoutingOutcome]
+    /// Moves a conversation to an agent (who must be available with room), a team or a queue, with an optional private note.
+    func transfer(conversationId: String, to target: TransferTarget, note: String?, authorId: String?) async throws -> Conversation
+    /// The routing decisions of a conversation, oldest first.
+    func routingDecisions(conversationId: String) async throws -> [RoutingRecord]
+    /// The stored routing configuration, nil until one is set.
+    func routingConfiguration() async throws -> RoutingConfiguration?
+    /// Stores a (validated) routing configuration and appends a `routing.configured` event.
+    func setRoutingConfiguration(_ configuration: RoutingConfiguration) async throws
+    /// Conversations that entered a queue in [since, until), for the KPI report.
+    func routedConversations(since: Date, until: Date) async throws -> [RoutedConversation]
+
     // MARK: Event log
 
     /// Events after `id` visible in `scope`, oldest first.

@@ -31,17 +31,18 @@ public func buildApplication(
     _ = (WebChatAssets.widget, WebChatAssets.demoPage)
     let fanout = VisitorFanout(storage: storage, abandonAfter: configuration.webChat.abandonAfter, logger: logger)
     let webChat = WebChatController<AppRequestContext>(storage: storage, fanout: fanout, configuration: configuration.webChat)
+    let routing = RoutingService(storage: storage, configuration: try configuration.routingConfiguration(), logger: logger)
     let sockets = Router(context: WebChatSocketContext.self)
     webChat.addSocketRoute(to: sockets)
     return Application(
         router: buildRouter(
-            storage: storage, registry: registry, webChat: webChat,
+            storage: storage, registry: registry, webChat: webChat, routing: routing,
             sms: SMSWebhookController(storage: storage, transport: transport, configuration: configuration.sms, logger: logger)
         ),
         server: .http1WebSocketUpgrade(webSocketRouter: sockets),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Switchboard"),
         // Shut down in reverse: the server stops taking requests first, the store commits last.
-        services: [storage, transport, dispatcher, SnoozeTimer(storage: storage, logger: logger), fanout],
+        services: [storage, transport, dispatcher, SnoozeTimer(storage: storage, logger: logger), fanout, routing],
         logger: logger
     )
 }
@@ -50,7 +51,7 @@ public func buildApplication(
 /// tokens, the `/v1` API behind bearer authentication.
 public func buildRouter(
     storage: any HubStorage, registry: PrometheusCollectorRegistry, webChat: WebChatController<AppRequestContext>,
-    sms: SMSWebhookController<AppRequestContext>? = nil, sseHeartbeat: Duration = .seconds(15)
+    routing: RoutingService? = nil, sms: SMSWebhookController<AppRequestContext>? = nil, sseHeartbeat: Duration = .seconds(15)
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ErrorMiddleware())
@@ -69,5 +70,6 @@ public func buildRouter(
     CustomersController(storage: storage).addRoutes(to: v1)
     ConversationsController(storage: storage, fanout: webChat.fanout).addRoutes(to: v1)
     EventsController(storage: storage, fanout: webChat.fanout, heartbeat: sseHeartbeat).addRoutes(to: v1)
+    if let routing { RoutingController(storage: storage, router: routing).addRoutes(to: v1) }
     return router
 }

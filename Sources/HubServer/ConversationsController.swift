@@ -33,19 +33,19 @@ struct ConversationsController {
             return try await storage.conversations(filter, scope: principal.scope, try request.pageRequest())
         }
         group.get("conversations/:id") { _, context in
-            try await visibleConversation(context, .readConversations)
+            try await context.visibleConversation(storage, .readConversations)
         }
         group.patch("conversations/:id") { request, context in
-            let conversation = try await visibleConversation(context, .writeConversations)
+            let conversation = try await context.visibleConversation(storage, .writeConversations)
             let patch = try await context.requestDecoder.decode(ConversationPatch.self, from: request, context: context)
             return try await storage.updateConversation(id: conversation.id, patch)
         }
         group.get("conversations/:id/messages") { request, context in
-            let conversation = try await visibleConversation(context, .readConversations)
+            let conversation = try await context.visibleConversation(storage, .readConversations)
             return try await storage.messages(conversationId: conversation.id, try request.pageRequest())
         }
         group.post("conversations/:id/messages") { request, context in
-            let conversation = try await visibleConversation(context, .writeConversations)
+            let conversation = try await context.visibleConversation(storage, .writeConversations)
             let draft = try await context.requestDecoder.decode(ReplyDraft.self, from: request, context: context)
             let key = request.headers[.init("Idempotency-Key")!]
             if let key, key.isEmpty || key.count > 255 { throw ValidationError("idempotencyKey", "must be 1–255 characters") }
@@ -53,7 +53,7 @@ struct ConversationsController {
             return WithStatus.accepted(message)
         }
         group.post("conversations/:id/assign") { request, context in
-            let conversation = try await visibleConversation(context, .writeConversations)
+            let conversation = try await context.visibleConversation(storage, .writeConversations)
             let assignment = try await context.requestDecoder.decode(Assignment.self, from: request, context: context)
             guard assignment.agentId != nil || assignment.teamId != nil else {
                 throw ValidationError("agentId", "or teamId is required (use /unassign to clear)")
@@ -61,24 +61,24 @@ struct ConversationsController {
             return try await storage.assign(conversationId: conversation.id, agentId: assignment.agentId, teamId: assignment.teamId)
         }
         group.post("conversations/:id/unassign") { _, context in
-            let conversation = try await visibleConversation(context, .writeConversations)
+            let conversation = try await context.visibleConversation(storage, .writeConversations)
             return try await storage.assign(conversationId: conversation.id, agentId: nil, teamId: nil)
         }
         group.post("conversations/:id/resolve") { _, context in
-            let conversation = try await visibleConversation(context, .writeConversations)
+            let conversation = try await context.visibleConversation(storage, .writeConversations)
             return try await storage.setStatus(conversationId: conversation.id, .resolved, snoozedUntil: nil)
         }
         group.post("conversations/:id/reopen") { _, context in
-            let conversation = try await visibleConversation(context, .writeConversations)
+            let conversation = try await context.visibleConversation(storage, .writeConversations)
             return try await storage.setStatus(conversationId: conversation.id, .open, snoozedUntil: nil)
         }
         group.post("conversations/:id/snooze") { request, context in
-            let conversation = try await visibleConversation(context, .writeConversations)
+            let conversation = try await context.visibleConversation(storage, .writeConversations)
             let snooze = try await context.requestDecoder.decode(Snooze.self, from: request, context: context)
             return try await storage.setStatus(conversationId: conversation.id, .snoozed, snoozedUntil: snooze.until)
         }
         group.post("conversations/:id/typing") { _, context in
-            let conversation = try await visibleConversation(context, .writeConversations)
+            let conversation = try await context.visibleConversation(storage, .writeConversations)
             await fanout.agentTyping(customerId: conversation.customerId)
             return HTTPResponse.Status.noContent
         }
@@ -122,11 +122,13 @@ struct ConversationsController {
             return message
         }
     }
+}
 
+extension AppRequestContext {
     /// The conversation named in the path, if the caller may see it; another team's is "not found".
-    private func visibleConversation(_ context: AppRequestContext, _ permission: Permission) async throws -> Conversation {
-        let principal = try context.require(permission)
-        let id = try context.parameters.require("id")
+    func visibleConversation(_ storage: any HubStorage, _ permission: Permission) async throws -> Conversation {
+        let principal = try require(permission)
+        let id = try parameters.require("id")
         let conversation = try await storage.conversation(id: id)
         guard principal.scope.allows(assigneeId: conversation.assigneeId, teamId: conversation.teamId) else {
             throw HubError.notFound("conversation", id)

@@ -1,4 +1,6 @@
+import Foundation
 import Configuration
+import HubCore
 import Logging
 import SMSAdapter
 import WebChatAdapter
@@ -31,6 +33,9 @@ public struct HubConfiguration: Sendable {
     /// `sms.publicBaseUrl` is the hub's URL as providers call it; `sms.defaultRegion`; `sms.optOutPolicy`
     /// (`all` or `marketing`); `sms.stopReply`, `sms.startReply`, `sms.helpReply`.
     public var sms = SMSConfiguration()
+    /// `routing.file`: a JSON file of routing rules, queues and calendars, used until `PUT /v1/routing/configuration`
+    /// stores one; unset, one general queue with the standard service levels.
+    public var routingFile: String?
     /// `log.level`: trace, debug, info, notice, warning, error or critical.
     public var logLevel = Logger.Level.info
 
@@ -46,7 +51,15 @@ public struct HubConfiguration: Sendable {
         outboxMaxAttempts = reader.int(forKey: "outbox.maxAttempts", default: outboxMaxAttempts)
         webChat = Self.webChat(reader)
         sms = Self.sms(reader, host: host, port: port)
+        routingFile = reader.string(forKey: "routing.file")
         logLevel = reader.string(forKey: "log.level").flatMap(Logger.Level.init(rawValue:)) ?? logLevel
+    }
+
+    /// The routing configuration of `routing.file`, checked; the standard one when no file is set.
+    public func routingConfiguration() throws -> RoutingConfiguration {
+        guard let routingFile else { return .standard }
+        let data = try Data(contentsOf: URL(fileURLWithPath: routingFile))
+        return try JSONDecoder().decode(RoutingConfiguration.self, from: data).validated()
     }
 
     private static func sms(_ reader: ConfigReader, host: String, port: Int) -> SMSConfiguration {

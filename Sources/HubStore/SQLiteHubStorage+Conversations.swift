@@ -113,10 +113,17 @@ extension SQLiteHubStorage {
             var conversation = try Self.fetchConversation(conversationId, db: db)
             if let agentId, try !Agent.exists(db, key: agentId) { throw HubError.unprocessable("unknown_agent", "No agent with id '\(agentId)'.") }
             if let teamId, try !Team.exists(db, key: teamId) { throw HubError.unprocessable("unknown_team", "No team with id '\(teamId)'.") }
+            let previous = conversation.assigneeId
+            if agentId != previous {
+                if let previous { conversation.lastAssigneeId = previous }
+                conversation.assignedAt = agentId == nil ? nil : now
+                // Unassigned, it waits in line again from now.
+                if agentId == nil { conversation.waitingSince = now }
+            }
             conversation.assigneeId = agentId
             conversation.teamId = teamId ?? (agentId == nil ? nil : conversation.teamId)
             conversation.updatedAt = now
-            try conversation.update(db, columns: ["assignee_id", "team_id", "updated_at"])
+            try conversation.update(db, columns: ["assignee_id", "team_id", "updated_at", "assigned_at", "last_assignee_id", "waiting_since"])
             try appendEvent(db, .conversationUpdated, data: conversation, conversation: conversation, agentId: agentId, at: now)
             return conversation
         }
@@ -130,6 +137,7 @@ extension SQLiteHubStorage {
         return try await write { db in
             var conversation = try Self.fetchConversation(conversationId, db: db)
             if conversation.status == status && conversation.snoozedUntil == snoozedUntil { return conversation }
+            if status == .open && conversation.status != .open && conversation.assigneeId == nil { conversation.waitingSince = now }
             conversation.status = status
             conversation.snoozedUntil = status == .snoozed ? snoozedUntil : nil
             conversation.resolvedAt = status == .resolved ? now : nil

@@ -42,6 +42,13 @@ extension SQLiteHubStorage {
             if let tags = patch.tags { customer.tags = tags }
             if let timeZone = patch.timeZone { customer.timeZone = timeZone }
             if let locale = patch.locale { customer.locale = locale }
+            if let tier = patch.tier { customer.tier = tier.rawValue }
+            if let manager = patch.accountManagerId {
+                if !manager.isEmpty, try !Agent.exists(db, key: manager) {
+                    throw HubError.unprocessable("unknown_agent", "No agent with id '\(manager)'.")
+                }
+                customer.accountManagerId = manager.isEmpty ? nil : manager
+            }
             customer.updatedAt = now
             try customer.update(db)
             try appendEvent(db, .customerUpdated, data: customer, customerId: customer.id, at: now)

@@ -88,7 +88,15 @@ extension SQLiteHubStorage {
         }
         if var conversation = found {
             if conversation.status != .open {
-                // A customer writing again brings the conversation back to the agents.
+                // A customer writing again brings the conversation back to the agents. A resolved one
+                // is a new contact: it waits in line again, preferring the agent who had it.
+                if conversation.status == .resolved {
+                    if let previous = conversation.assigneeId { conversation.lastAssigneeId = previous }
+                    conversation.assigneeId = nil
+                    conversation.assignedAt = nil
+                    conversation.firstResponseAt = nil
+                }
+                if conversation.assigneeId == nil { conversation.waitingSince = now }
                 conversation.status = .open
                 conversation.snoozedUntil = nil
                 conversation.resolvedAt = nil
@@ -100,7 +108,7 @@ extension SQLiteHubStorage {
         }
         let conversation = Conversation(
             id: HubID.make("conv", now: now), customerId: customerId, channel: inbound.channel,
-            createdAt: now, updatedAt: now, lastActivityAt: now, via: inbound.to
+            createdAt: now, updatedAt: now, lastActivityAt: now, via: inbound.to, waitingSince: now
         )
         try conversation.insert(db)
         try appendEvent(db, .conversationCreated, data: conversation, conversation: conversation, at: now)

@@ -172,6 +172,42 @@ enum Schema {
                 );
                 """)
         }
+        migrator.registerMigration("v4-routing") { db in
+            try db.execute(sql: """
+                ALTER TABLE customer ADD COLUMN account_manager_id TEXT;
+                ALTER TABLE conversation ADD COLUMN waiting_since TEXT;
+                ALTER TABLE conversation ADD COLUMN assigned_at TEXT;
+                ALTER TABLE conversation ADD COLUMN queue_id TEXT;
+                ALTER TABLE conversation ADD COLUMN tier TEXT;
+                ALTER TABLE conversation ADD COLUMN sla_due_at TEXT;
+                ALTER TABLE conversation ADD COLUMN last_assignee_id TEXT;
+                ALTER TABLE conversation ADD COLUMN pinned_queue_id TEXT;
+                UPDATE conversation SET waiting_since = created_at;
+                CREATE INDEX conversation_waiting ON conversation(waiting_since);
+                CREATE INDEX conversation_open ON conversation(status, assignee_id);
+                -- Every routing decision with the rule, the candidates and why the winner won.
+                CREATE TABLE routing_decision (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    conversation_id TEXT NOT NULL REFERENCES conversation(id),
+                    kind TEXT NOT NULL,
+                    queue_id TEXT,
+                    rule_id TEXT,
+                    agent_id TEXT,
+                    step INTEGER NOT NULL,
+                    reason TEXT NOT NULL,
+                    candidates TEXT NOT NULL,
+                    eligible_count INTEGER NOT NULL,
+                    created_at TEXT NOT NULL
+                );
+                CREATE INDEX routing_decision_conversation ON routing_decision(conversation_id, id);
+                -- The routing rules and queues, one row.
+                CREATE TABLE routing_configuration (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    data TEXT NOT NULL,
+                    updated_at TEXT NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -16,13 +16,19 @@ struct TestHub {
     let adminToken: String
     let path: String
 
-    init(webChat configuration: WebChatConfiguration = WebChatConfiguration()) async throws {
+    /// The router's task when the hub routes (`routing` given).
+    let routerTask: Task<Void, any Error>?
+
+    init(webChat configuration: WebChatConfiguration = WebChatConfiguration(), routing: RoutingConfiguration? = nil) async throws {
         path = FileManager.default.temporaryDirectory.appendingPathComponent("hub-\(UUID().uuidString).sqlite").path
-        storage = try SQLiteHubStorage(path: path)
+        let storage = try SQLiteHubStorage(path: path)
+        self.storage = storage
         adminToken = try await TokenIssuer.issue(storage, role: .admin, agentId: nil, name: "test admin")
         let fanout = VisitorFanout(storage: storage, abandonAfter: .seconds(60), logger: Logger(label: "test"))
         let webChat = WebChatController<AppRequestContext>(storage: storage, fanout: fanout, configuration: configuration)
-        app = Application(router: buildRouter(storage: storage, registry: PrometheusCollectorRegistry(), webChat: webChat))
+        let router = routing.map { RoutingService(storage: storage, configuration: $0, logger: Logger(label: "test")) }
+        routerTask = router.map { router in Task { try await router.run() } }
+        app = Application(router: buildRouter(storage: storage, registry: PrometheusCollectorRegistry(), webChat: webChat, routing: router))
     }
 
     func token(_ role: Role, agentId: String? = nil) async throws -> String {
@@ -30,6 +36,8 @@ struct TestHub {
     }
 
     func close() async {
+        routerTask?.cancel()
+        _ = await routerTask?.result
         await storage.close()
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
     }

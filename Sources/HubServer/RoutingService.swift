@@ -1,0 +1,163 @@
+import Foundation
+import HubCore
+import Logging
+import Metrics
+import ServiceLifecycle
+import Synchronization
+
+/// Runs the routing engine against the store. It wakes on each commit of the event log and on the
+/// engine's next timer, never on a sweep: new and changed conversations and agents are read back,
+/// handed to the engine, and its actions applied by the store's conditional writes.
+public final class RoutingService: Service {
+    let storage: any HubStorage
+    /// The configuration used until one is stored through the API.
+    let initialConfiguration: RoutingConfiguration
+    let logger: Logger
+    private let live: Mutex<RoutingStatus>
+
+    /// A router over `storage`, starting from `configuration` until one is stored through the API.
+    public init(storage: any HubStorage, configuration: RoutingConfiguration = .standard, logger: Logger) {
+        self.storage = storage
+        self.initialConfiguration = configuration
+        self.logger = logger
+        self.live = Mutex(RoutingStatus(configuration: configuration, queues: [], occupancy: 0))
+    }
+
+    /// What the router sees now: its configuration, the queues' depth and oldest wait, occupancy.
+    var status: RoutingStatus { live.withLock { $0 } }
+
+    public func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown { try await self.route() }
+        } catch is CancellationError {
+            // Shutdown interrupted a store call; the next start rebuilds from the store.
+        }
+    }
+
+    private func route() async throws {
+        var engine = RoutingEngine(configuration: try await storage.routingConfiguration() ?? initialConfiguration)
+        // The cursor first: whatever commits after it is read again, so nothing between is missed.
+        var cursor = try await storage.latestEventId()
+        var actions: [RoutingAction] = []
+        for agent in try await storage.routingAgents(ids: nil) { actions += engine.upsertAgent(agent, now: Date()) }
+        for subject in try await storage.routingSubjects(.unresolved) { actions += engine.apply(subject, now: Date()) }
+        logger.info("router started", metadata: ["sb.waiting": "\(engine.waitingConversationIds.count)"])
+
+        while !Task.isCancelled {
+            actions += engine.advance(to: Date())
+            try await apply(actions, to: &engine)
+            actions = []
+            publish(engine)
+
+            let wait = engine.nextTimer.map { max(0, $0.timeIntervalSinceNow) } ?? 3600
+            _ = await storage.waitForEvent(after: cursor, timeout: .milliseconds(Int64(min(wait, 3600) * 1000) + 1))
+            let events = try await storage.events(after: cursor, scope: .all, limit: 2000)
+            guard let last = events.last else { continue }
+            cursor = last.id
+
+            var conversationIds: [String] = []
+            var agentIds: [String] = []
+            var customerIds: [String] = []
+            var reconfigured = false
+            for event in events {
+                switch event.type {
+                case .conversationCreated, .conversationUpdated:
+                    if let id = event.conversationId { conversationIds.append(id) }
+                case .messageCreated:
+                    // An agent's first answer stops the first-reply clock.
+                    if let id = event.conversationId, engine.awaitsFirstReply(id) { conversationIds.append(id) }
+                case .agentCreated, .agentUpdated:
+                    if let id = event.agentId { agentIds.append(id) }
+                case .customerUpdated:
+                    if let id = event.customerId { customerIds.append(id) }
+                case .routingConfigured:
+                    reconfigured = true
+                default:
+                    break
+                }
+            }
+            if reconfigured, let configuration = try await storage.routingConfiguration() {
+                actions += engine.reconfigure(configuration, now: Date())
+                logger.info("routing configuration applied", metadata: ["sb.queues": "\(configuration.queues.count)"])
+            }
+            actions += try await refresh(agents: agentIds, conversations: conversationIds, in: &engine)
+            // A customer's new tier or account manager changes the place of their waiting conversations.
+            for customerId in Set(customerIds) {
+                for subject in try await storage.routingSubjects(.customer(customerId)) { actions += engine.apply(subject, now: Date()) }
+            }
+        }
+    }
+
+    /// Reads agents and conversations back from the store and hands them to the engine.
+    private func refresh(agents agentIds: [String], conversations conversationIds: [String], in engine: inout RoutingEngine) async throws -> [RoutingAction] {
+        var actions: [RoutingAction] = []
+        let agentIds = Array(Set(agentIds)).sorted()
+        if !agentIds.isEmpty {
+            for agent in try await storage.routingAgents(ids: agentIds) { actions += engine.upsertAgent(agent, now: Date()) }
+        }
+        var seen = Set<String>()
+        let conversationIds = conversationIds.filter { seen.insert($0).inserted }
+        if !conversationIds.isEmpty {
+            for subject in try await storage.routingSubjects(.ids(conversationIds)) { actions += engine.apply(subject, now: Date()) }
+        }
+        return actions
+    }
+
+    /// Applies actions through the store. A rejected one means the store knows better (another
+    /// router, a manual assignment, a presence change not yet read): the agent's and the
+    /// conversation's stored state is read back, which brings the engine in line.
+    private func apply(_ actions: [RoutingAction], to engine: inout RoutingEngine) async throws {
+        var pending = actions
+        var rounds = 0
+        while !pending.isEmpty {
+            let outcomes = try await storage.applyRouting(pending)
+            var staleConversations: [String] = []
+            var staleAgents: [String] = []
+            for (action, outcome) in zip(pending, outcomes) {
+                switch (action, outcome) {
+                case (.assign(let decision), .applied):
+                    Counter(label: "sb_routing_assignments_total", dimensions: [("queue", decision.queueId)]).increment()
+                case (.requeue(_, _, let reason), .applied):
+                    Counter(label: "sb_routing_requeues_total", dimensions: [("reason", reason.rawValue)]).increment()
+                case (.assign(let decision), .rejected(let why)):
+                    logger.debug("assignment refused by the store", metadata: ["sb.conversation": "\(decision.conversationId)", "sb.reason": "\(why)"])
+                    staleConversations.append(decision.conversationId)
+                    staleAgents.append(decision.agentId)
+                case (.requeue(let id, let agentId, _), .rejected):
+                    staleConversations.append(id)
+                    staleAgents.append(agentId)
+                default:
+                    break
+                }
+            }
+            guard !staleAgents.isEmpty else { return }
+            rounds += 1
+            // Two routers fighting over the same agents settle quickly; back off rather than spin.
+            if rounds > 3 { try await Task.sleep(for: .milliseconds(min(rounds * 20, 500))) }
+            var owned: [String] = []
+            for agentId in Set(staleAgents) { owned += try await storage.routingSubjects(.assignedTo(agentId)).map(\.conversation.id) }
+            pending = try await refresh(agents: staleAgents, conversations: staleConversations + owned, in: &engine)
+        }
+    }
+
+    private func publish(_ engine: RoutingEngine) {
+        let queues = engine.queueStatistics()
+        let status = RoutingStatus(configuration: engine.configuration, queues: queues, occupancy: engine.occupancy)
+        live.withLock { $0 = status }
+        let now = Date()
+        for queue in engine.configuration.queues {
+            let statistics = queues.first { $0.queueId == queue.id }
+            Gauge(label: "sb_routing_queue_depth", dimensions: [("queue", queue.id)]).record(statistics?.depth ?? 0)
+            Gauge(label: "sb_routing_oldest_wait_seconds", dimensions: [("queue", queue.id)])
+                .record(statistics.map { now.timeIntervalSince($0.oldestWaitingSince) } ?? 0)
+        }
+        Gauge(label: "sb_routing_occupancy_ratio").record(engine.occupancy)
+    }
+}
+
+/// The router's live view, for the API.
+struct RoutingStatus: Sendable {
+    var configuration: RoutingConfiguration
+    var queues: [QueueStatistics]
+    var occupancy: Double
+}
