@@ -26,12 +26,16 @@ public actor VisitorFanout: Service {
     public nonisolated let typingSignal = EventSignal(latest: 0)
     private var nextId = 0
     private var stopping = false
-    /// Whether any agent is available, kept current from `agent.*` events.
-    public private(set) var agentsOnline = false
+    /// Whether any agent is available (kept current from `agent.*` events) and whether the center is open.
+    public private(set) var availability = ChatAvailability(agentsOnline: false)
+    /// The opening hours of web chat (the routing's default queue), nil when it never closes.
+    private var openingHours: BusinessCalendar?
 
-    public init(storage: any HubStorage, abandonAfter: Duration, logger: Logger) {
+    /// `openingHours` holds until a routing configuration is stored; stored ones replace it as they come.
+    public init(storage: any HubStorage, abandonAfter: Duration, openingHours: BusinessCalendar? = nil, logger: Logger) {
         self.storage = storage
         self.abandonAfter = abandonAfter
+        self.openingHours = openingHours
         self.logger = logger
     }
 
@@ -117,8 +121,9 @@ public actor VisitorFanout: Service {
     }
 
     public func run() async throws {
-        agentsOnline = try await storage.availableAgentCount() > 0
         let start = try await storage.latestEventId()
+        if let stored = try await storage.routingConfiguration() { openingHours = stored.defaultOpeningHours }
+        await refreshAvailability()
         await cancelWhenGracefulShutdown { await self.tail(from: start) }
         stop()
     }
@@ -134,7 +139,8 @@ public actor VisitorFanout: Service {
                 for event in events { await handle(event, decoder: decoder) }
                 if let last = events.last { cursor = last.id }
                 if events.count == 500 { continue }
-                _ = await storage.waitForEvent(after: cursor, timeout: .seconds(30))
+                // Opening and closing are not events: a quiet half minute looks at the clock.
+                if await !storage.waitForEvent(after: cursor, timeout: .seconds(30)) { await refreshAvailability() }
             } catch {
                 logger.error("visitor fan-out could not read the event log", metadata: ["sb.error": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))
@@ -157,13 +163,42 @@ public actor VisitorFanout: Service {
                   let visible = VisitorMessage(message) else { return }
             broadcast(ServerFrame.message(visible).outgoing, to: customerId)
         case .agentCreated, .agentUpdated:
-            guard let online = try? await storage.availableAgentCount() > 0, online != agentsOnline else { return }
-            agentsOnline = online
-            let frame = ServerFrame.agents(online: online).outgoing
-            for customerId in connections.keys { broadcast(frame, to: customerId) }
+            await refreshAvailability()
+        case .routingConfigured:
+            guard let configuration = try? decoder.decode(RoutingConfiguration.self, from: Data(event.data.utf8)) else { return }
+            openingHours = configuration.defaultOpeningHours
+            await refreshAvailability()
         default:
             return
         }
+    }
+
+    /// Works out whether agents are online and the center open; every widget hears of a change.
+    private func refreshAvailability() async {
+        let now = Date()
+        let online = (try? await storage.availableAgentCount() > 0) ?? availability.agentsOnline
+        let hours = openingHours
+        let closed = hours.map { !$0.isOpen(at: now) } ?? false
+        let current = ChatAvailability(agentsOnline: online, closed: closed, opensAt: closed ? hours?.nextOpening(atOrAfter: now) : nil)
+        guard current != availability else { return }
+        availability = current
+        let frame = ServerFrame.agents(current).outgoing
+        for customerId in connections.keys { broadcast(frame, to: customerId) }
+    }
+}
+
+/// What the widget shows about being answered: agents online, and whether the center is open and when it opens.
+public struct ChatAvailability: Sendable, Equatable {
+    public var agentsOnline: Bool
+    /// Outside opening hours.
+    public var closed: Bool
+    /// When the center opens again, while closed.
+    public var opensAt: Date?
+
+    public init(agentsOnline: Bool, closed: Bool = false, opensAt: Date? = nil) {
+        self.agentsOnline = agentsOnline
+        self.closed = closed
+        self.opensAt = opensAt
     }
 }
 

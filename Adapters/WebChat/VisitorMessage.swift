@@ -49,16 +49,16 @@ enum ClientID {
 
 /// What the server sends on a visitor's WebSocket (and what the long poll answers with).
 enum ServerFrame: Encodable {
-    case ready(agentsOnline: Bool)
+    case ready(ChatAvailability)
     case message(VisitorMessage)
     case ack(clientId: String, message: VisitorMessage)
     case typing
-    case agents(online: Bool)
+    case agents(ChatAvailability)
     case pong
     case error(code: String, message: String)
 
     private enum Keys: String, CodingKey {
-        case type, agentsOnline, message, clientId, from, online, error
+        case type, agentsOnline, message, clientId, from, online, closed, opensAt, error
     }
 
     private struct ErrorDetail: Encodable {
@@ -69,9 +69,11 @@ enum ServerFrame: Encodable {
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: Keys.self)
         switch self {
-        case .ready(let online):
+        case .ready(let availability):
             try container.encode("ready", forKey: .type)
-            try container.encode(online, forKey: .agentsOnline)
+            try container.encode(availability.agentsOnline, forKey: .agentsOnline)
+            try container.encode(availability.closed, forKey: .closed)
+            try container.encodeIfPresent(availability.opensAt, forKey: .opensAt)
         case .message(let message):
             try container.encode("message", forKey: .type)
             try container.encode(message, forKey: .message)
@@ -82,9 +84,11 @@ enum ServerFrame: Encodable {
         case .typing:
             try container.encode("typing", forKey: .type)
             try container.encode("agent", forKey: .from)
-        case .agents(let online):
+        case .agents(let availability):
             try container.encode("agents", forKey: .type)
-            try container.encode(online, forKey: .online)
+            try container.encode(availability.agentsOnline, forKey: .online)
+            try container.encode(availability.closed, forKey: .closed)
+            try container.encodeIfPresent(availability.opensAt, forKey: .opensAt)
         case .pong:
             try container.encode("pong", forKey: .type)
         case .error(let code, let message):

@@ -38,12 +38,12 @@ struct VisitorSocket<Context: RemoteAddressRequestContext> {
 
         let (stream, continuation) = AsyncStream.makeStream(of: Outgoing.self, bufferingPolicy: .bufferingNewest(1024))
         let connection = await controller.fanout.connect(visitor, continuation)
-        let online = await controller.fanout.agentsOnline
+        let availability = await controller.fanout.availability
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 // The only writer of the socket: the backlog first, then live frames, each message once.
                 group.addTask {
-                    try await outbound.write(.text(ServerFrame.ready(agentsOnline: online).outgoing.json))
+                    try await outbound.write(.text(ServerFrame.ready(availability).outgoing.json))
                     var sent = Set<String>()
                     var cursor = hello.after
                     while true {

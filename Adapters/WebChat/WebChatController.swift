@@ -52,6 +52,9 @@ public struct WebChatController<Context: RemoteAddressRequestContext>: Sendable 
         var name: String?
         var email: String?
         var agentsOnline: Bool
+        /// Outside opening hours, with when the center opens again.
+        var closed: Bool
+        var opensAt: Date?
     }
 
     struct PostMessage: Decodable {
@@ -210,8 +213,9 @@ public struct WebChatController<Context: RemoteAddressRequestContext>: Sendable 
     }
 
     func info(_ visitor: Visitor, token: String?) async -> SessionInfo {
-        SessionInfo(token: token, visitorId: visitor.id, site: visitor.site, name: visitor.name, email: visitor.email,
-                    agentsOnline: await fanout.agentsOnline)
+        let availability = await fanout.availability
+        return SessionInfo(token: token, visitorId: visitor.id, site: visitor.site, name: visitor.name, email: visitor.email,
+                           agentsOnline: availability.agentsOnline, closed: availability.closed, opensAt: availability.opensAt)
     }
 
     /// The visitor behind the bearer token, calling from an origin their site allows.

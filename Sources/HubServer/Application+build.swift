@@ -29,9 +29,14 @@ public func buildApplication(
     )
     // Load the widget and the demo page now: a broken bundle stops the start, not a request later.
     _ = (WebChatAssets.widget, WebChatAssets.demoPage)
-    let fanout = VisitorFanout(storage: storage, abandonAfter: configuration.webChat.abandonAfter, logger: logger)
+    let routingConfiguration = try configuration.routingConfiguration()
+    let routing = RoutingService(storage: storage, configuration: routingConfiguration, logger: logger)
+    // Web chat tells visitors when the center is closed: the default queue's opening hours.
+    let fanout = VisitorFanout(
+        storage: storage, abandonAfter: configuration.webChat.abandonAfter,
+        openingHours: routingConfiguration.defaultOpeningHours, logger: logger
+    )
     let webChat = WebChatController<AppRequestContext>(storage: storage, fanout: fanout, configuration: configuration.webChat)
-    let routing = RoutingService(storage: storage, configuration: try configuration.routingConfiguration(), logger: logger)
     let sockets = Router(context: WebChatSocketContext.self)
     webChat.addSocketRoute(to: sockets)
     return Application(

@@ -16,18 +16,19 @@ struct TestHub {
     let adminToken: String
     let path: String
 
-    /// The router's task when the hub routes (`routing` given).
-    let routerTask: Task<Void, any Error>?
+    /// The router's and the visitor fan-out's tasks when the hub routes (`routing` given).
+    let tasks: [Task<Void, any Error>]
 
     init(webChat configuration: WebChatConfiguration = WebChatConfiguration(), routing: RoutingConfiguration? = nil) async throws {
         path = FileManager.default.temporaryDirectory.appendingPathComponent("hub-\(UUID().uuidString).sqlite").path
         let storage = try SQLiteHubStorage(path: path)
         self.storage = storage
         adminToken = try await TokenIssuer.issue(storage, role: .admin, agentId: nil, name: "test admin")
-        let fanout = VisitorFanout(storage: storage, abandonAfter: .seconds(60), logger: Logger(label: "test"))
+        let fanout = VisitorFanout(storage: storage, abandonAfter: .seconds(60), openingHours: routing?.defaultOpeningHours,
+                                   logger: Logger(label: "test"))
         let webChat = WebChatController<AppRequestContext>(storage: storage, fanout: fanout, configuration: configuration)
         let router = routing.map { RoutingService(storage: storage, configuration: $0, logger: Logger(label: "test")) }
-        routerTask = router.map { router in Task { try await router.run() } }
+        tasks = router.map { router in [Task { try await router.run() }, Task { try await fanout.run() }] } ?? []
         app = Application(router: buildRouter(storage: storage, registry: PrometheusCollectorRegistry(), webChat: webChat, routing: router))
     }
 
@@ -36,8 +37,10 @@ struct TestHub {
     }
 
     func close() async {
-        routerTask?.cancel()
-        _ = await routerTask?.result
+        for task in tasks {
+            task.cancel()
+            _ = await task.result
+        }
         await storage.close()
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
     }

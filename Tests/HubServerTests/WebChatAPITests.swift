@@ -9,6 +9,40 @@ import WebChatAdapter
 
 /// The visitor API as the widget uses it, and what agents see of it through the inbox.
 @Suite struct WebChatAPITests {
+    @Test func outsideOpeningHoursTheWidgetLearnsWhenTheCenterOpens() async throws {
+        // Open around the clock except today and tomorrow (UTC): closed now, open the day after tomorrow at 00:00.
+        var utc = Calendar(identifier: .gregorian)
+        utc.timeZone = TimeZone(identifier: "UTC")!
+        let today = utc.startOfDay(for: Date())
+        let day = { (offset: Int) in utc.date(byAdding: .day, value: offset, to: today)! }
+        let stamp = { (date: Date) in String(date.formatted(.iso8601.year().month().day()).prefix(10)) }
+        let hours = BusinessCalendar(
+            id: "office", timeZone: "UTC", hours: [OpeningHours(days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], open: "00:00", close: "24:00")],
+            holidays: [stamp(day(0)), stamp(day(1))]
+        )
+        var routing = RoutingConfiguration.standard
+        routing.calendars = [hours]
+        routing.queues[0].calendarId = "office"
+        let json = String(decoding: try JSONEncoder().encode(routing), as: UTF8.self)
+        let opensAt = day(2).formatted(.iso8601)
+        let hub = try await TestHub(routing: .standard)
+        try await hub.app.test(.router) { client in
+            let open = try await client.send(.post, "/webchat/v1/sessions", token: nil, json: "{}")
+            #expect(open.object["closed"] as? Bool == false)
+            // A supervisor stores opening hours: widgets learn of them without a restart.
+            #expect(try await client.send(.put, "/v1/routing/configuration", token: hub.adminToken, json: json).status == .ok)
+            var closed = false
+            for _ in 0..<200 where !closed {
+                let session = try await client.send(.post, "/webchat/v1/sessions", token: nil, json: "{}")
+                closed = session.object["closed"] as? Bool == true
+                if closed { #expect(session.object["opensAt"] as? String == opensAt) }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(closed)
+        }
+        await hub.close()
+    }
+
     @Test func aVisitorsMessageReachesTheInboxAsLiteralText() async throws {
         let hub = try await TestHub()
         try await hub.app.test(.router) { client in

@@ -632,10 +632,10 @@ def test_agents_online_follows_presence_and_offline_contact(server):
             return online, fresh, offline, back
 
     online, fresh, offline, back = run(scenario())
-    assert online == {"type": "agents", "online": True}, online
+    assert online == {"type": "agents", "online": True, "closed": False}, online
     assert fresh["agentsOnline"] is True, fresh
-    assert offline == {"type": "agents", "online": False}, offline
-    assert back == {"type": "agents", "online": True}, back
+    assert offline == {"type": "agents", "online": False, "closed": False}, offline
+    assert back == {"type": "agents", "online": True, "closed": False}, back
     r = visitor_request(server, "GET", "/webchat/v1/session", visitor["token"])
     assert r.status_code == 200 and r.json()["agentsOnline"] is True, r.text
 

@@ -8,6 +8,7 @@ Screenshots go to $SCREENSHOT_DIR (default Tests/e2e/artifacts/).
 import os
 import re
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -305,3 +306,30 @@ def test_widget_speaks_chinese_to_a_chinese_browser(server, chinese_browser):
     assert languages and languages[0].lower().startswith("zh"), f"the browser was not set to Chinese: {languages}"
     label = launcher.get_attribute("aria-label") or ""
     assert CJK.search(label), f"launcher aria-label is not Chinese: {label!r}"
+
+
+def test_outside_opening_hours_the_widget_says_when_the_center_opens(server, browser):
+    """A supervisor stores opening hours for the default queue; outside them the widget says the center is closed and when it opens."""
+    driver = browser
+    today = datetime.now(timezone.utc).date()
+    config = server.get("/v1/routing/configuration").json()
+    config["calendars"] = [{
+        "id": "office", "timeZone": "UTC",
+        "hours": [{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "open": "00:00", "close": "24:00"}],
+        "holidays": [str(today), str(today + timedelta(days=1))],
+    }]
+    config["queues"][0]["calendarId"] = "office"
+    stored = server.request("PUT", "/v1/routing/configuration", json=config)
+    assert stored.status_code == 200, stored.text
+
+    open_page(driver, server)
+    open_panel(driver)
+    if displayed(driver, "#sbw-prechat"):
+        css(driver, "#sbw-start")[0].click()
+        wait(driver).until(lambda d: not displayed(d, "#sbw-prechat"))
+    notice = wait(driver).until(lambda d: (lambda e: e if e and "closed" in e.text else False)(displayed(d, "#sbw-offline")))
+    assert "open again" in notice.text, notice.text
+    # The visitor can still leave an address and write.
+    assert displayed(driver, "#sbw-offline input")
+    driver.save_screenshot(str(screenshot_dir() / "webchat-closed.png"))
+    assert_no_script_errors(driver)

@@ -28,6 +28,8 @@
       sending: "Sending…", notSent: "Not sent yet, will retry", failed: "Not sent",
       typing: "Agent is typing…", connecting: "Connecting…", reconnecting: "Connection lost. Reconnecting…",
       offline: "No agents are online right now. Leave your email address and we will reply there. You can still write to us below.",
+      closed: "We are closed right now{until}. Leave your email address and we will reply there. You can still write to us below.",
+      until: " and open again {time}",
       yourEmail: "Your email", save: "Save", saved: "Thanks! We will reply to {email}.",
       badEmail: "Please enter a valid email address.",
       rateLimited: "You are sending messages too quickly. Please wait a moment.",
@@ -46,6 +48,8 @@
       sending: "发送中…", notSent: "尚未发送，将自动重试", failed: "发送失败",
       typing: "客服正在输入…", connecting: "正在连接…", reconnecting: "连接已断开，正在重新连接…",
       offline: "目前没有客服在线。请留下邮箱地址，我们会通过邮件回复您。您仍可在下方留言。",
+      closed: "现在不是服务时间{until}。请留下邮箱地址，我们会通过邮件回复您。您仍可在下方留言。",
+      until: "，我们将于 {time} 恢复服务",
       yourEmail: "您的邮箱", save: "保存", saved: "谢谢！我们会回复至 {email}。",
       badEmail: "请输入有效的邮箱地址。",
       rateLimited: "您发送消息过于频繁，请稍后再试。",
@@ -122,13 +126,13 @@
   let token = null, visitorId = null, seen = null; // persisted per hub + site; seen = last id shown to the visitor
   let mode = "websocket";                          // "longpoll" for good after 3 failed WebSocket opens
   let connected = false, everConnected = false, lastId = null;
-  let agentsOnline = null, isOpen = false, unread = 0, ended = false;
+  let agentsOnline = null, closed = false, opensAt = null, isOpen = false, unread = 0, ended = false;
   const shown = new Set();   // message ids on screen
   const pending = new Map(); // clientId -> {text, el, gen}: sent but not acknowledged yet
   let ws = null, wsGen = 0, wsReady = false, wsEverOpened = false, wsOpenFailures = 0, attempt = 0, awaitingPong = false;
   let reconnectTimer = 0, pingTimer = 0, flushTimer = 0, typingTimer = 0, errorTimer = 0;
   let pollGen = 0, creating = null, flushing = false, lastTypingSent = 0;
-  let root, launcher, badge, panel, endBtn, statusEl, errorEl, offlineEl, emailForm, emailIn, emailSaved;
+  let root, launcher, badge, panel, endBtn, statusEl, errorEl, offlineEl, offlineText, emailForm, emailIn, emailSaved;
   let body, prechat, endedEl, nameIn, preEmailIn, list, typingEl, input;
 
   function load() {
@@ -199,7 +203,7 @@
       seen = null; everConnected = false; ended = false;
       save();
       if (email && !emailIn.value) emailIn.value = email;
-      setAgents(s.agentsOnline);
+      setAgents(s.agentsOnline, s.closed, s.opensAt);
       connect();
     }).finally(() => { creating = null; });
     return creating;
@@ -212,7 +216,7 @@
       if (s) {
         visitorId = s.visitorId || visitorId;
         if (s.email && !emailIn.value) emailIn.value = s.email;
-        setAgents(s.agentsOnline);
+        setAgents(s.agentsOnline, s.closed, s.opensAt);
       }
     } catch (e) {
       if (e.status === 401) { expire(); return false; }
@@ -314,13 +318,13 @@
       case "ready":
         wsReady = true; attempt = 0;
         setConnected(true);
-        setAgents(f.agentsOnline);
+        setAgents(f.agentsOnline, f.closed, f.opensAt);
         flush();
         break;
       case "message": addMessage(f.message); break;
       case "ack": addMessage(f.message, f.clientId); break;
       case "typing": if (f.from !== "visitor") showTyping(); break;
-      case "agents": setAgents(f.online); break;
+      case "agents": setAgents(f.online, f.closed, f.opensAt); break;
       case "error":
         showError(f.error || {});
         if (f.error && f.error.code === "rate_limited") retryLater(10000);
@@ -504,7 +508,8 @@
       h("label", { for: "sbw-email", class: "sbw-sr" }, S.yourEmail),
       h("div", { class: "sbw-row" }, emailIn, h("button", { id: "sbw-email-save", class: "sbw-btn", type: "submit" }, S.save)));
     emailSaved = h("p", { id: "sbw-email-saved", role: "status", hidden: true });
-    offlineEl = h("div", { id: "sbw-offline", hidden: true }, h("p", {}, S.offline), emailForm, emailSaved);
+    offlineText = h("p", {}, S.offline);
+    offlineEl = h("div", { id: "sbw-offline", hidden: true }, offlineText, emailForm, emailSaved);
     nameIn = h("input", { id: "sbw-name", type: "text", autocomplete: "name", maxlength: "200", value: conf.name || null });
     preEmailIn = h("input", { id: "sbw-prechat-email", type: "email", autocomplete: "email", maxlength: "254", value: conf.email || null });
     endedEl = h("p", { id: "sbw-ended", hidden: true }, S.ended);
@@ -558,7 +563,9 @@
     prechat.hidden = !!token || shown.size > 0; // stays until a session exists, to fix the form or retry
     endedEl.hidden = !ended;
     endBtn.hidden = !token;
-    offlineEl.hidden = !(token && agentsOnline === false);
+    offlineEl.hidden = !(token && (agentsOnline === false || closed));
+    const notice = closed ? fmt(S.closed, { until: opensAt ? fmt(S.until, { time: when(opensAt) }) : "" }) : S.offline;
+    if (offlineText.textContent !== notice) offlineText.textContent = notice;
     const text = everConnected ? S.reconnecting : S.connecting;
     statusEl.hidden = !token || connected;
     if (statusEl.textContent !== text) statusEl.textContent = text;
@@ -571,10 +578,20 @@
     render();
   }
 
-  function setAgents(v) {
+  // Agents online or not; outside opening hours, closed with when the center opens again.
+  function setAgents(v, isClosed, opens) {
     if (typeof v !== "boolean") return;
     agentsOnline = v;
+    closed = isClosed === true;
+    opensAt = closed && typeof opens === "string" ? opens : null;
     render();
+  }
+
+  // An instant in the visitor's own time zone and language: "Mon 09:00".
+  function when(iso) {
+    const d = new Date(iso);
+    if (isNaN(d)) return "";
+    return d.toLocaleString(lang === "zh" ? "zh-CN" : undefined, { weekday: "short", hour: "2-digit", minute: "2-digit" });
   }
 
   function showTyping() {

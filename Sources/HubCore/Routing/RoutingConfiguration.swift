@@ -61,6 +61,11 @@ public struct RoutingConfiguration: Codable, Sendable, Equatable {
         calendars.first { $0.id == id }
     }
 
+    /// The opening hours of the default queue, which web chat shows; nil when it never closes.
+    public var defaultOpeningHours: BusinessCalendar? {
+        queue(id: defaultQueueId)?.calendarId.flatMap(calendar(id:))
+    }
+
     /// The first rule that matches the request, or nil when the default queue applies.
     public func rule(for request: RoutingRequest) -> RoutingRule? {
         rules.first { $0.match.matches(request) }
