@@ -27,10 +27,19 @@ public final class RoutingService: Service {
     var status: RoutingStatus { live.withLock { $0 } }
 
     public func run() async throws {
-        do {
-            try await cancelWhenGracefulShutdown { try await self.route() }
-        } catch is CancellationError {
-            // Shutdown interrupted a store call; the next start rebuilds from the store.
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await self.route()
+                } catch is CancellationError {
+                    // Shutdown interrupted a store call; the next start rebuilds from the store.
+                    return
+                } catch {
+                    // A failed read or write must not take the hub down: start again from the store.
+                    self.logger.error("router stopped; starting again from the store", metadata: ["sb.error": "\(error)"])
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
         }
     }
 

@@ -194,6 +194,16 @@ struct RoutingEngineTests {
         #expect(engine.advance(to: Self.at(44)).isEmpty)
         #expect(engine.advance(to: Self.at(45)) == [.requeue(conversationId: "c-slow", agentId: "a1", reason: .missedFirstReply)])
         #expect(engine.advance(to: Self.at(90)).isEmpty)
+
+        // Back in line with nobody else there, a1 gets it again: the last resort.
+        #expect(Self.assignments(engine.enqueue(Self.request("c-slow"), now: Self.at(91))).map(\.agentId) == ["a1"])
+        #expect(engine.advance(to: Self.at(136)) == [.requeue(conversationId: "c-slow", agentId: "a1", reason: .missedFirstReply)])
+        // With someone else there, it goes to them, even though they are busier.
+        _ = engine.upsertAgent(Self.agent("a2"), now: Self.at(137))
+        for id in ["x1", "x2"] {
+            _ = engine.assigned(conversationId: id, agentId: "a2", channel: .webchat, queueId: nil, assignedAt: Self.at(137), responded: true, now: Self.at(137))
+        }
+        #expect(Self.assignments(engine.enqueue(Self.request("c-slow"), now: Self.at(138))).map(\.agentId) == ["a2"])
     }
 
     @Test("rules match channel, tier, tags, language and words of the first message")

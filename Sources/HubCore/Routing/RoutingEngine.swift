@@ -22,6 +22,8 @@ public struct RoutingEngine: Sendable {
     /// Skill names by number, so an agent's levels are an array.
     private var skillNumbers: [String: Int] = [:]
     private var assignments: [String: Assignment] = [:]
+    /// Agents who let a conversation's first-reply deadline pass: they get it again only when nobody else can take it.
+    private var passedOver: [String: Set<Int>] = [:]
     /// Numbers of the agents available with room, by channel slot.
     private var free: [Set<Int>] = Array(repeating: [], count: Channel.allCases.count)
     private var timers = Heap<Timer>()
@@ -157,7 +159,8 @@ public struct RoutingEngine: Sendable {
 
     /// A conversation neither waits nor counts against anyone's capacity any more (resolved, snoozed unassigned, gone).
     public mutating func finished(conversationId: String, now: Date) -> [RoutingAction] {
-        finish(conversationId, now: now)
+        passedOver[conversationId] = nil
+        return finish(conversationId, now: now)
     }
 
     /// An agent was created or changed (presence, skills, teams, capacity).
@@ -214,6 +217,7 @@ public struct RoutingEngine: Sendable {
                       let replyBy = assignment.replyBy, replyBy <= now {
                 assignment.requeueAsked = true
                 assignments[id] = assignment
+                passedOver[id, default: []].insert(assignment.agent)
                 actions.append(.requeue(conversationId: id, agentId: agentStates[assignment.agent].agent.id, reason: .missedFirstReply))
             }
         }
@@ -442,7 +446,7 @@ public struct RoutingEngine: Sendable {
     private func isHeld(_ entry: Entry, now: Date) -> Bool {
         guard now < entry.request.waitingSince.addingTimeInterval(configuration.stickyWaitSeconds) else { return false }
         return entry.request.preferredAgentIds.contains { id in
-            guard let number = agentNumbers[id] else { return false }
+            guard let number = agentNumbers[id], passedOver[entry.request.conversationId]?.contains(number) != true else { return false }
             return agentStates[number].agent.presence == .available && canServe(number, entry)
         }
     }
@@ -450,6 +454,8 @@ public struct RoutingEngine: Sendable {
     /// What selection compares of an agent, without copying the agent.
     private struct Contender {
         var number: Int
+        /// Let the first-reply deadline of this conversation pass before.
+        var passedOver: Bool
         /// The place among the preferred agents; Int.max when not preferred.
         var preference: Int
         var skillScore: Int
@@ -458,18 +464,21 @@ public struct RoutingEngine: Sendable {
         var lastAssignedAt: Date?
     }
 
-    private func contender(_ number: Int, slot: Int, scored: [Int], preferred: [Int]) -> Contender {
+    private func contender(_ number: Int, slot: Int, scored: [Int], preferred: [Int], passedOver: Set<Int>?) -> Contender {
         var score = 0
         for skill in scored { score += agentStates[number].level(skill) }
         return Contender(
-            number: number, preference: preferred.firstIndex(of: number) ?? .max, skillScore: score,
+            number: number, passedOver: passedOver?.contains(number) == true, preference: preferred.firstIndex(of: number) ?? .max,
+            skillScore: score,
             load: agentStates[number].load[slot], capacity: agentStates[number].capacity[slot],
             lastAssignedAt: agentStates[number].agent.lastAssignedAt
         )
     }
 
-    /// The selection order: preferred agent (in preference order), best skill match, least loaded, longest idle, then id.
+    /// The selection order: not passed over, preferred agent (in preference order), best skill match, least loaded,
+    /// longest idle, then id.
     private func better(_ a: Contender, than b: Contender) -> Bool {
+        if a.passedOver != b.passedOver { return !a.passedOver }
         if a.preference != b.preference { return a.preference < b.preference }
         if a.skillScore != b.skillScore { return a.skillScore > b.skillScore }
         // a.load / a.capacity < b.load / b.capacity, without dividing.
@@ -496,7 +505,8 @@ public struct RoutingEngine: Sendable {
         for number in free[channel.slot] {
             guard meets(number, requirement), !held || preferred.contains(number) else { continue }
             eligible += 1
-            let contender = contender(number, slot: channel.slot, scored: requirement.scored, preferred: preferred)
+            let contender = contender(number, slot: channel.slot, scored: requirement.scored, preferred: preferred,
+                                      passedOver: passedOver[conversationId])
             if best.count == 5, let last = best.last, !better(contender, than: last) { continue }
             let at = best.firstIndex { better(contender, than: $0) } ?? best.count
             best.insert(contender, at: at)
