@@ -40,6 +40,10 @@ public struct Conversation: Codable, Sendable, Equatable {
     public var lastAssigneeId: String?
     /// The queue a transfer chose; rules do not move it elsewhere.
     public var pinnedQueueId: String?
+    /// The agent the conversation is offered to, in a queue that offers before it assigns.
+    public var offeredTo: String?
+    /// When the offer runs out.
+    public var offerExpiresAt: Date?
 
     public init(
         id: String, customerId: String, channel: Channel, status: ConversationStatus = .open, priority: Int = 0,

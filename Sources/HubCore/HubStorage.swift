@@ -95,6 +95,10 @@ public protocol HubStorage: InboundSink {
     func applyRouting(_ actions: [RoutingAction]) async throws -> [RoutingOutcome]
     /// Moves a conversation to an agent (who must be available with room), a team or a queue, with an optional private note.
     func transfer(conversationId: String, to target: TransferTarget, note: String?, authorId: String?) async throws -> Conversation
+    /// The agent takes the conversation offered to them, if the offer still stands.
+    func accept(conversationId: String, agentId: String) async throws -> Conversation
+    /// The agent turns the offer down; the conversation goes back to its place in line.
+    func decline(conversationId: String, agentId: String) async throws -> Conversation
     /// The routing decisions of a conversation, oldest first.
     func routingDecisions(conversationId: String) async throws -> [RoutingRecord]
     /// The stored routing configuration, nil until one is set.

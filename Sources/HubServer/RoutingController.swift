@@ -66,6 +66,13 @@ struct RoutingController {
                 queues: liveQueues(status), occupancy: status.occupancy
             )
         }
+        // Offers (queues with `offerSeconds`): the agent it is offered to takes it or turns it down.
+        group.post("conversations/:id/accept") { _, context in
+            try await storage.accept(conversationId: try context.parameters.require("id"), agentId: try offeredAgent(context))
+        }
+        group.post("conversations/:id/decline") { _, context in
+            try await storage.decline(conversationId: try context.parameters.require("id"), agentId: try offeredAgent(context))
+        }
         group.get("conversations/:id/routing") { _, context in
             let conversation = try await context.visibleConversation(storage, .readConversations)
             return Items(items: try await storage.routingDecisions(conversationId: conversation.id))
@@ -83,6 +90,14 @@ struct RoutingController {
             }
             return try await storage.transfer(conversationId: conversation.id, to: target, note: body.note, authorId: context.principal?.agentId)
         }
+    }
+
+    /// The agent behind the token, who answers an offer.
+    private func offeredAgent(_ context: AppRequestContext) throws -> String {
+        guard let agentId = try context.require(.writeConversations).agentId else {
+            throw HubError.forbidden("not_an_agent", "Only an agent's token answers an offer.")
+        }
+        return agentId
     }
 
     /// The configuration in force: the stored one (the router applies it within moments), else the router's starting one.

@@ -126,13 +126,15 @@ public final class RoutingService: Service {
                 switch (action, outcome) {
                 case (.assign(let decision), .applied):
                     Counter(label: "sb_routing_assignments_total", dimensions: [("queue", decision.queueId)]).increment()
+                case (.offer(let decision, _), .applied):
+                    Counter(label: "sb_routing_offers_total", dimensions: [("queue", decision.queueId)]).increment()
                 case (.requeue(_, _, let reason), .applied):
                     Counter(label: "sb_routing_requeues_total", dimensions: [("reason", reason.rawValue)]).increment()
-                case (.assign(let decision), .rejected(let why)):
+                case (.assign(let decision), .rejected(let why)), (.offer(let decision, _), .rejected(let why)):
                     logger.debug("assignment refused by the store", metadata: ["sb.conversation": "\(decision.conversationId)", "sb.reason": "\(why)"])
                     staleConversations.append(decision.conversationId)
                     staleAgents.append(decision.agentId)
-                case (.requeue(let id, let agentId, _), .rejected):
+                case (.requeue(let id, let agentId, _), .rejected), (.withdrawOffer(let id, let agentId), .rejected):
                     staleConversations.append(id)
                     staleAgents.append(agentId)
                 default:

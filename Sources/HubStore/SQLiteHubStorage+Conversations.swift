@@ -122,8 +122,12 @@ extension SQLiteHubStorage {
             }
             conversation.assigneeId = agentId
             conversation.teamId = teamId ?? (agentId == nil ? nil : conversation.teamId)
+            // Assigning by hand ends any offer.
+            conversation.offeredTo = nil
+            conversation.offerExpiresAt = nil
             conversation.updatedAt = now
-            try conversation.update(db, columns: ["assignee_id", "team_id", "updated_at", "assigned_at", "last_assignee_id", "waiting_since"])
+            try conversation.update(db, columns: ["assignee_id", "team_id", "updated_at", "assigned_at", "last_assignee_id", "waiting_since",
+                                                  "offered_to", "offer_expires_at"])
             try appendEvent(db, .conversationUpdated, data: conversation, conversation: conversation, agentId: agentId, at: now)
             return conversation
         }

@@ -27,7 +27,9 @@ extension SQLiteHubStorage {
                 }
                 rows = found
             case .assignedTo(let agentId):
-                rows = try Row.fetchAll(db, sql: "\(select) WHERE conversation.assignee_id = ? AND conversation.status <> 'resolved'", arguments: [agentId])
+                rows = try Row.fetchAll(db, sql: """
+                    \(select) WHERE (conversation.assignee_id = ? OR conversation.offered_to = ?) AND conversation.status <> 'resolved'
+                    """, arguments: [agentId, agentId])
             case .customer(let customerId):
                 rows = try Row.fetchAll(db, sql: "\(select) WHERE conversation.customer_id = ? AND conversation.status <> 'resolved'", arguments: [customerId])
             case .unresolved:
@@ -73,7 +75,11 @@ extension SQLiteHubStorage {
                                     reason: "escalation step \(step) reached", now: now)
                     return .applied
                 case .assign(let decision):
-                    return try Self.assign(decision, db: db, now: now)
+                    return try Self.assign(decision, offerExpiresAt: nil, db: db, now: now)
+                case .offer(let decision, let expiresAt):
+                    return try Self.assign(decision, offerExpiresAt: expiresAt, db: db, now: now)
+                case .withdrawOffer(let conversationId, let agentId):
+                    return try Self.endOffer(conversationId, of: agentId, kind: "withdrawn", reason: "the offer ran out unaccepted", db: db, now: now)
                 case .requeue(let conversationId, let agentId, let reason):
                     return try Self.requeue(conversationId, from: agentId, reason: reason, db: db, now: now)
                 }
@@ -94,26 +100,85 @@ extension SQLiteHubStorage {
         return .applied
     }
 
-    /// The conditional write: the conversation still open and unassigned, the agent still available with room.
-    private static func assign(_ decision: RoutingDecision, db: Database, now: Date) throws -> RoutingOutcome {
+    /// The conditional write: the conversation still open, unassigned and not offered, the agent still available with room.
+    /// With `offerExpiresAt` the conversation is offered (the agent's room held) instead of assigned.
+    private static func assign(_ decision: RoutingDecision, offerExpiresAt: Date?, db: Database, now: Date) throws -> RoutingOutcome {
         guard var conversation = try Conversation.fetchOne(db, key: decision.conversationId) else { return .rejected("conversation gone") }
-        guard conversation.assigneeId == nil, conversation.status == .open else { return .rejected("no longer waiting") }
+        guard conversation.assigneeId == nil, conversation.offeredTo == nil, conversation.status == .open else { return .rejected("no longer waiting") }
         guard let agent = try Agent.fetchOne(db, key: decision.agentId), agent.presence == .available else { return .rejected("agent not available") }
         guard try load(of: agent.id, on: conversation.channel, db: db) < agent.capacity[conversation.channel] ?? 0 else {
             return .rejected("agent at capacity")
         }
-        conversation.assigneeId = agent.id
-        conversation.assignedAt = now
+        if let offerExpiresAt {
+            conversation.offeredTo = agent.id
+            conversation.offerExpiresAt = offerExpiresAt
+        } else {
+            conversation.assigneeId = agent.id
+            conversation.assignedAt = now
+        }
         conversation.queueId = decision.queueId
         conversation.tier = decision.tier
         conversation.slaDueAt = decision.slaDueAt
         conversation.updatedAt = now
-        try conversation.update(db, columns: ["assignee_id", "assigned_at", "queue_id", "tier", "sla_due_at", "updated_at"])
-        try record(db, conversationId: conversation.id, kind: "assigned", queueId: decision.queueId, ruleId: decision.ruleId,
-                   agentId: agent.id, step: decision.step, reason: decision.reason, candidates: decision.candidates,
+        try conversation.update(db, columns: ["assignee_id", "assigned_at", "offered_to", "offer_expires_at", "queue_id", "tier", "sla_due_at", "updated_at"])
+        try record(db, conversationId: conversation.id, kind: offerExpiresAt == nil ? "assigned" : "offered", queueId: decision.queueId,
+                   ruleId: decision.ruleId, agentId: agent.id, step: decision.step, reason: decision.reason, candidates: decision.candidates,
                    eligibleCount: decision.eligibleCount, now: now)
-        try appendEvent(db, .conversationUpdated, data: conversation, conversation: conversation, agentId: agent.id, at: now)
+        try appendEvent(db, .conversationUpdated, data: conversation, conversation: offerRef(conversation), agentId: agent.id, at: now)
         return .applied
+    }
+
+    /// An offered conversation's event belongs to the agent it is offered to, so their event stream shows the offer.
+    private static func offerRef(_ conversation: Conversation) -> ConversationRef {
+        ConversationRef(id: conversation.id, customerId: conversation.customerId, teamId: conversation.teamId,
+                        assigneeId: conversation.assigneeId ?? conversation.offeredTo)
+    }
+
+    /// Ends an offer that still stands for `agentId`; the conversation waits again at its place.
+    private static func endOffer(_ conversationId: String, of agentId: String, kind: String, reason: String, db: Database, now: Date) throws -> RoutingOutcome {
+        guard var conversation = try Conversation.fetchOne(db, key: conversationId) else { return .rejected("conversation gone") }
+        guard conversation.offeredTo == agentId, conversation.assigneeId == nil else { return .rejected("no longer offered to the agent") }
+        conversation.offeredTo = nil
+        conversation.offerExpiresAt = nil
+        conversation.updatedAt = now
+        try conversation.update(db, columns: ["offered_to", "offer_expires_at", "updated_at"])
+        try record(db, conversationId: conversationId, kind: kind, queueId: conversation.queueId, agentId: agentId, reason: reason, now: now)
+        try appendEvent(db, .conversationUpdated, data: conversation, conversation: conversation, agentId: agentId, at: now)
+        return .applied
+    }
+
+    public func accept(conversationId: String, agentId: String) async throws -> Conversation {
+        let now = self.now()
+        return try await write { db in
+            var conversation = try Self.fetchConversation(conversationId, db: db)
+            guard conversation.offeredTo == agentId, conversation.assigneeId == nil else {
+                throw HubError.conflict("not_offered", "The conversation is not offered to this agent.")
+            }
+            guard let expiresAt = conversation.offerExpiresAt, expiresAt > now else {
+                throw HubError.conflict("offer_expired", "The offer ran out; the conversation went back to the queue.")
+            }
+            conversation.assigneeId = agentId
+            conversation.assignedAt = now
+            conversation.offeredTo = nil
+            conversation.offerExpiresAt = nil
+            conversation.updatedAt = now
+            try conversation.update(db, columns: ["assignee_id", "assigned_at", "offered_to", "offer_expires_at", "updated_at"])
+            try Self.record(db, conversationId: conversationId, kind: "accepted", queueId: conversation.queueId, agentId: agentId,
+                            reason: "the agent accepted the offer", now: now)
+            try appendEvent(db, .conversationUpdated, data: conversation, conversation: conversation, agentId: agentId, at: now)
+            return conversation
+        }
+    }
+
+    public func decline(conversationId: String, agentId: String) async throws -> Conversation {
+        let now = self.now()
+        return try await write { db in
+            guard case .applied = try Self.endOffer(conversationId, of: agentId, kind: "declined", reason: "the agent declined the offer", db: db, now: now) else {
+                _ = try Self.fetchConversation(conversationId, db: db)
+                throw HubError.conflict("not_offered", "The conversation is not offered to this agent.")
+            }
+            return try Self.fetchConversation(conversationId, db: db)
+        }
     }
 
     private static func requeue(_ conversationId: String, from agentId: String, reason: RequeueReason, db: Database, now: Date) throws -> RoutingOutcome {
@@ -132,10 +197,11 @@ extension SQLiteHubStorage {
         return .applied
     }
 
-    /// Open work of an agent on a channel: every unresolved conversation they have.
+    /// Open work of an agent on a channel: every unresolved conversation they have or are offered.
     static func load(of agentId: String, on channel: Channel, db: Database) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conversation WHERE assignee_id = ? AND channel = ? AND status <> 'resolved'",
-                         arguments: [agentId, channel.rawValue]) ?? 0
+        try Int.fetchOne(db, sql: """
+            SELECT COUNT(*) FROM conversation WHERE (assignee_id = ? OR offered_to = ?) AND channel = ? AND status <> 'resolved'
+            """, arguments: [agentId, agentId, channel.rawValue]) ?? 0
     }
 
     static func record(
@@ -186,6 +252,9 @@ extension SQLiteHubStorage {
                 description = "to queue \(queueId)"
             }
             if let previous, previous != conversation.assigneeId { conversation.lastAssigneeId = previous }
+            // A transfer ends any offer.
+            conversation.offeredTo = nil
+            conversation.offerExpiresAt = nil
             conversation.updatedAt = now
             try conversation.update(db)
             if let note, !note.isEmpty {

@@ -208,6 +208,13 @@ enum Schema {
                 );
                 """)
         }
+        migrator.registerMigration("v5-offers") { db in
+            try db.execute(sql: """
+                ALTER TABLE conversation ADD COLUMN offered_to TEXT;
+                ALTER TABLE conversation ADD COLUMN offer_expires_at TEXT;
+                CREATE INDEX conversation_offered ON conversation(offered_to);
+                """)
+        }
         return migrator
     }
 }

@@ -206,6 +206,35 @@ struct RoutingEngineTests {
         #expect(Self.assignments(engine.enqueue(Self.request("c-slow"), now: Self.at(138))).map(\.agentId) == ["a2"])
     }
 
+    @Test("offer mode: the best agent is offered the conversation, their room held; unaccepted, it moves on to the next")
+    func offers() throws {
+        let queue = RoutingQueue(id: "chat", name: "Chat", requiredSkills: [SkillRequirement(name: "chat", minLevel: 1)], offerSeconds: 20)
+        var engine = RoutingEngine(configuration: RoutingConfiguration(queues: [queue], defaultQueueId: "chat"))
+        _ = engine.upsertAgent(Self.agent("a-best", chat: 1, skills: ["chat": 9]), now: Self.t0)
+        _ = engine.upsertAgent(Self.agent("a-next", chat: 1, skills: ["chat": 5]), now: Self.t0)
+        let actions = engine.enqueue(Self.request("c1"), now: Self.t0)
+        let offer = try #require(actions.compactMap { if case .offer(let decision, let expiresAt) = $0 { (decision, expiresAt) } else { nil } }.first)
+        #expect(offer.0.agentId == "a-best")
+        #expect(offer.1 == Self.at(20))
+        #expect(engine.load(of: "a-best", on: .webchat) == 1) // held while the offer stands
+        #expect(engine.offeredAgent(of: "c1") == "a-best")
+
+        #expect(engine.advance(to: Self.at(19)).isEmpty)
+        #expect(engine.advance(to: Self.at(20)) == [.withdrawOffer(conversationId: "c1", agentId: "a-best")])
+        // The store withdrew it: c1 is back at its place and is offered to the next agent, a-best's room freed.
+        let moved = engine.enqueue(Self.request("c1"), now: Self.at(21))
+        let offered = moved.compactMap { if case .offer(let decision, _) = $0 { decision } else { nil } }
+        #expect(offered.map(\.agentId) == ["a-next"])
+        #expect(engine.load(of: "a-best", on: .webchat) == 0)
+        // a-next accepts: the held room becomes the assignment, nothing counted twice.
+        #expect(engine.assigned(conversationId: "c1", agentId: "a-next", channel: .webchat, queueId: "chat", assignedAt: Self.at(22),
+                                responded: false, now: Self.at(22)).isEmpty)
+        #expect(engine.load(of: "a-next", on: .webchat) == 1)
+        #expect(engine.assignee(of: "c1") == "a-next")
+        _ = engine.enqueue(Self.request("c2"), now: Self.at(23))
+        #expect(engine.offeredAgent(of: "c2") == "a-best")
+    }
+
     @Test("rules match channel, tier, tags, language and words of the first message")
     func ruleMatching() {
         let configuration = RoutingConfiguration(

@@ -18,7 +18,7 @@ struct RoutingPropertyTests {
                     EscalationStep(afterSeconds: 160, includeSupervisors: true, raisePriorityBy: 5),
                 ]
             ),
-            RoutingQueue(id: "german", name: "German", requiredSkills: [SkillRequirement(name: "german", minLevel: 4)]),
+            RoutingQueue(id: "german", name: "German", requiredSkills: [SkillRequirement(name: "german", minLevel: 4)], offerSeconds: 30),
         ],
         rules: [
             RoutingRule(id: "billing", match: RuleMatch(keywords: ["invoice"]), queueId: "billing"),
@@ -31,6 +31,13 @@ struct RoutingPropertyTests {
     struct Model {
         var requests: [String: RoutingRequest] = [:]
         var assignedTo: [String: String] = [:]
+        /// Offered, the agent's room held.
+        var offeredTo: [String: String] = [:]
+
+        /// What counts against an agent's room: their conversations and their offers.
+        func held(by agentId: String, on channel: Channel) -> Int {
+            (assignedTo.merging(offeredTo) { first, _ in first }).filter { $0.value == agentId && requests[$0.key]?.channel == channel }.count
+        }
         var agents: [String: RoutingAgent] = [:]
     }
 
@@ -76,13 +83,21 @@ struct RoutingPropertyTests {
                     model.requests[id] = nil
                     actions = engine.finished(conversationId: id, now: now)
                 }
-            case 75..<82: // a transfer back to a queue or to a team, keeping the place in line
+            case 75..<80: // a transfer back to a queue or to a team, keeping the place in line
                 if let id = model.assignedTo.keys.sorted().randomElement(using: &rng), var request = model.requests[id] {
                     model.assignedTo[id] = nil
                     if Bool.random(using: &rng) { request.queueId = ["general", "billing", "german"].randomElement(using: &rng)! }
                     else { request.teamId = teams.randomElement(using: &rng)! }
                     model.requests[id] = request
                     actions = engine.enqueue(request, now: now)
+                }
+            case 80..<82: // an agent accepts an offer
+                if let id = model.offeredTo.keys.sorted().randomElement(using: &rng), let agentId = model.offeredTo[id],
+                   let request = model.requests[id] {
+                    model.offeredTo[id] = nil
+                    model.assignedTo[id] = agentId
+                    actions = engine.assigned(conversationId: id, agentId: agentId, channel: request.channel, queueId: "german",
+                                              assignedAt: now, responded: false, now: now)
                 }
             case 82..<88: // an agent answers
                 if let id = model.assignedTo.keys.sorted().randomElement(using: &rng), let agentId = model.assignedTo[id],
@@ -105,16 +120,22 @@ struct RoutingPropertyTests {
         while !pending.isEmpty {
             let action = pending.removeFirst()
             switch action {
-            case .assign(let decision):
-                #expect(model.assignedTo[decision.conversationId] == nil, "assigned twice: \(decision.conversationId)")
+            case .assign(let decision), .offer(let decision, _):
+                #expect(model.assignedTo[decision.conversationId] == nil && model.offeredTo[decision.conversationId] == nil,
+                        "assigned twice: \(decision.conversationId)")
                 let agent = try #require(model.agents[decision.agentId])
                 let request = try #require(model.requests[decision.conversationId])
                 #expect(agent.presence == .available)
                 #expect(Self.allows(agent, decision: decision, request: request), "\(decision.agentId) lacks what \(decision.queueId) needs at step \(decision.step)")
-                // Never over capacity: the agent had room on the channel before this one.
-                let held = model.assignedTo.filter { $0.value == decision.agentId && model.requests[$0.key]?.channel == request.channel }.count
-                #expect(held < (agent.capacity[request.channel] ?? 0), "\(decision.agentId) over capacity on \(request.channel)")
-                model.assignedTo[decision.conversationId] = decision.agentId
+                // Never over capacity: the agent had room on the channel before this one (offers hold room too).
+                #expect(model.held(by: decision.agentId, on: request.channel) < (agent.capacity[request.channel] ?? 0),
+                        "\(decision.agentId) over capacity on \(request.channel)")
+                if case .offer = action { model.offeredTo[decision.conversationId] = decision.agentId } else { model.assignedTo[decision.conversationId] = decision.agentId }
+            case .withdrawOffer(let id, let agentId):
+                if model.offeredTo[id] == agentId, let request = model.requests[id] {
+                    model.offeredTo[id] = nil
+                    pending += engine.enqueue(request, now: now)
+                }
             case .requeue(let id, let agentId, _):
                 if model.assignedTo[id] == agentId, let request = model.requests[id] {
                     model.assignedTo[id] = nil
@@ -142,17 +163,13 @@ struct RoutingPropertyTests {
 
     private func checkInvariants(_ engine: RoutingEngine, _ model: Model, now: Date) throws {
         // The engine counts what the store holds (capacity lowered under an agent's load takes nothing away).
-        var counts: [String: [Channel: Int]] = [:]
-        for (id, agentId) in model.assignedTo {
-            counts[agentId, default: [:]][try #require(model.requests[id]).channel, default: 0] += 1
-        }
         for agentId in model.agents.keys {
             for channel in Channel.allCases {
-                #expect(engine.load(of: agentId, on: channel) == counts[agentId]?[channel] ?? 0)
+                #expect(engine.load(of: agentId, on: channel) == model.held(by: agentId, on: channel))
             }
         }
         // Never double-assigned: a conversation is either waiting or with one agent.
-        for id in engine.waitingConversationIds { #expect(model.assignedTo[id] == nil) }
+        for id in engine.waitingConversationIds { #expect(model.assignedTo[id] == nil && model.offeredTo[id] == nil) }
         // No eligible pair left: every waiting conversation not held for its preferred agent has no agent with room who may take it.
         for id in engine.waitingConversationIds where !engine.isHeld(id, now: now) {
             for agentId in model.agents.keys {

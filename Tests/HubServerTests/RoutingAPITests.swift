@@ -61,6 +61,30 @@ import Testing
         await hub.close()
     }
 
+    @Test func anAgentAcceptsAnOfferWithTheirOwnToken() async throws {
+        var configuration = RoutingConfiguration.standard
+        configuration.queues[0].offerSeconds = 30
+        let hub = try await TestHub(routing: configuration)
+        try await hub.app.test(.router) { client in
+            let agentId = try await availableAgent(client, hub, name: "Cy", skills: "[]")
+            let agentToken = try await hub.token(.agent, agentId: agentId)
+            let inbound = try await client.send(.post, "/v1/inbound", token: hub.adminToken, json: #"{"from":"crm-9","text":"hello"}"#)
+            let conversationId = try #require(inbound.object["conversationId"] as? String)
+            #expect(try await eventually { try await hub.storage.conversation(id: conversationId).offeredTo == agentId })
+            let byAdmin = try await client.send(.post, "/v1/conversations/\(conversationId)/accept", token: hub.adminToken)
+            #expect(byAdmin.status == .forbidden)
+            let accepted = try await client.send(.post, "/v1/conversations/\(conversationId)/accept", token: agentToken)
+            #expect(accepted.status == .ok)
+            #expect(accepted.object["assigneeId"] as? String == agentId)
+            let again = try await client.send(.post, "/v1/conversations/\(conversationId)/accept", token: agentToken)
+            #expect(again.status == .conflict)
+            #expect(again.errorCode == "not_offered")
+            let kinds = try await hub.storage.routingDecisions(conversationId: conversationId).map(\.kind)
+            #expect(kinds == ["queued", "offered", "accepted"])
+        }
+        await hub.close()
+    }
+
     @Test func transferAndConfigurationRefuseBadInputInTheOneErrorShape() async throws {
         let hub = try await TestHub(routing: .standard)
         try await hub.app.test(.router) { client in

@@ -21,10 +21,18 @@ struct RoutingStoreTests {
     }
 
     static func decision(_ conversationId: String, to agentId: String, at date: Date = TestClock.start) -> RoutingAction {
-        .assign(RoutingDecision(
+        .assign(routed(conversationId, to: agentId, at: date))
+    }
+
+    static func offer(_ conversationId: String, to agentId: String, until expiresAt: Date) -> RoutingAction {
+        .offer(routed(conversationId, to: agentId, at: TestClock.start), expiresAt: expiresAt)
+    }
+
+    static func routed(_ conversationId: String, to agentId: String, at date: Date) -> RoutingDecision {
+        RoutingDecision(
             conversationId: conversationId, agentId: agentId, channel: .webchat, queueId: "general", ruleId: nil, tier: .normal, step: 0,
             waitingSince: date, slaDueAt: date.addingTimeInterval(60), decidedAt: date, candidates: [], eligibleCount: 1, reason: "test"
-        ))
+        )
     }
 
     @Test("an assignment is a conditional write: not past capacity, not to an absent agent, not twice")
@@ -45,6 +53,34 @@ struct RoutingStoreTests {
         let records = try await store.routingDecisions(conversationId: ids[0])
         #expect(records.map(\.kind) == ["assigned"])
         #expect(records.first?.reason == "test")
+        await store.close()
+    }
+
+    @Test("an offer holds the agent's room; accepted in time it is theirs, too late it is refused, declined or run out it waits again")
+    func offers() async throws {
+        let clock = TestClock()
+        let store = try makeStore(now: clock)
+        let ada = try await Self.availableAgent(store, name: "Ada", chat: 2)
+        let bo = try await Self.availableAgent(store, name: "Bo", chat: 2)
+        let ids = try await Self.waiting(store, count: 3)
+        let outcomes = try await store.applyRouting([
+            Self.offer(ids[0], to: ada.id, until: TestClock.start.addingTimeInterval(20)), Self.decision(ids[1], to: ada.id),
+            Self.decision(ids[2], to: ada.id), Self.decision(ids[0], to: bo.id),
+        ])
+        #expect(outcomes == [.applied, .applied, .rejected("agent at capacity"), .rejected("no longer waiting")])
+        await #expect(throws: HubError.self) { try await store.accept(conversationId: ids[0], agentId: bo.id) }
+        let accepted = try await store.accept(conversationId: ids[0], agentId: ada.id)
+        #expect(accepted.assigneeId == ada.id && accepted.offeredTo == nil)
+
+        _ = try await store.applyRouting([Self.offer(ids[2], to: bo.id, until: TestClock.start.addingTimeInterval(20))])
+        clock.advance(by: 30)
+        await #expect(throws: HubError.self) { try await store.accept(conversationId: ids[2], agentId: bo.id) }
+        #expect(try await store.applyRouting([.withdrawOffer(conversationId: ids[2], agentId: bo.id)]) == [.applied])
+        _ = try await store.applyRouting([Self.offer(ids[2], to: bo.id, until: TestClock.start.addingTimeInterval(60))])
+        let declined = try await store.decline(conversationId: ids[2], agentId: bo.id)
+        #expect(declined.offeredTo == nil && declined.assigneeId == nil && declined.waitingSince == TestClock.start)
+        await #expect(throws: HubError.self) { try await store.decline(conversationId: ids[2], agentId: bo.id) }
+        #expect(try await store.routingDecisions(conversationId: ids[2]).map(\.kind) == ["offered", "withdrawn", "offered", "declined"])
         await store.close()
     }
 

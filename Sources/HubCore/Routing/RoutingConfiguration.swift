@@ -112,6 +112,9 @@ public struct RoutingConfiguration: Codable, Sendable, Equatable {
             if let reply = queue.replyWithinSeconds, !(reply > 0 && reply <= Self.longestWait) {
                 throw ValidationError("queues", "replyWithinSeconds is above 0 and at most a year")
             }
+            if let offer = queue.offerSeconds, !(offer >= 1 && offer <= 3600) {
+                throw ValidationError("queues", "offerSeconds is from 1 to 3600")
+            }
             for step in queue.escalation where !(step.afterSeconds >= 0 && step.afterSeconds <= Self.longestWait)
                 || !(0...10).contains(step.lowerSkillLevelsBy) || !(0...1000).contains(step.raisePriorityBy) {
                 throw ValidationError("queues", "an escalation step waits 0 seconds to a year, lowers skill levels by 0 to 10 and raises priority by 0 to 1000")
@@ -156,11 +159,13 @@ public struct RoutingQueue: Codable, Sendable, Equatable {
     public var businessTimeOnly: Bool
     /// Returns a conversation to the queue when its agent has not answered within this time.
     public var replyWithinSeconds: Double?
+    /// Offers each conversation to the chosen agent, who accepts within this time or it moves on; nil assigns at once.
+    public var offerSeconds: Double?
 
     public init(
         id: String, name: String, teamIds: [String] = [], requiredSkills: [SkillRequirement] = [], priority: Int = 0,
         sla: [SLATarget] = [], escalation: [EscalationStep] = [], calendarId: String? = nil, businessTimeOnly: Bool = false,
-        replyWithinSeconds: Double? = nil
+        replyWithinSeconds: Double? = nil, offerSeconds: Double? = nil
     ) {
         self.id = id
         self.name = name
@@ -172,6 +177,7 @@ public struct RoutingQueue: Codable, Sendable, Equatable {
         self.calendarId = calendarId
         self.businessTimeOnly = businessTimeOnly
         self.replyWithinSeconds = replyWithinSeconds
+        self.offerSeconds = offerSeconds
     }
 
     /// The target that applies to a tier on a channel; one hour at 80% when none is configured.
@@ -310,7 +316,7 @@ extension RoutingConfiguration {
 
 extension RoutingQueue {
     private enum CodingKeys: String, CodingKey {
-        case id, name, teamIds, requiredSkills, priority, sla, escalation, calendarId, businessTimeOnly, replyWithinSeconds
+        case id, name, teamIds, requiredSkills, priority, sla, escalation, calendarId, businessTimeOnly, replyWithinSeconds, offerSeconds
     }
 
     public init(from decoder: any Decoder) throws {
@@ -325,7 +331,8 @@ extension RoutingQueue {
             escalation: try container.decodeIfPresent([EscalationStep].self, forKey: .escalation) ?? [],
             calendarId: try container.decodeIfPresent(String.self, forKey: .calendarId),
             businessTimeOnly: try container.decodeIfPresent(Bool.self, forKey: .businessTimeOnly) ?? false,
-            replyWithinSeconds: try container.decodeIfPresent(Double.self, forKey: .replyWithinSeconds)
+            replyWithinSeconds: try container.decodeIfPresent(Double.self, forKey: .replyWithinSeconds),
+            offerSeconds: try container.decodeIfPresent(Double.self, forKey: .offerSeconds)
         )
     }
 }

@@ -168,6 +168,10 @@ public enum RoutingAction: Sendable, Equatable {
     case escalated(conversationId: String, queueId: String, step: Int)
     /// A conversation goes to an agent, if the agent is still available and under capacity.
     case assign(RoutingDecision)
+    /// A conversation is offered to an agent, who accepts it before `expiresAt` or it moves on; their room is held meanwhile.
+    case offer(RoutingDecision, expiresAt: Date)
+    /// An offer ran out unaccepted; the conversation goes back to its place in line.
+    case withdrawOffer(conversationId: String, agentId: String)
     /// An assigned conversation goes back to the queue at its place.
     case requeue(conversationId: String, agentId: String, reason: RequeueReason)
 }

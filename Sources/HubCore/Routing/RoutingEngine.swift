@@ -22,7 +22,10 @@ public struct RoutingEngine: Sendable {
     /// Skill names by number, so an agent's levels are an array.
     private var skillNumbers: [String: Int] = [:]
     private var assignments: [String: Assignment] = [:]
-    /// Agents who let a conversation's first-reply deadline pass: they get it again only when nobody else can take it.
+    /// Conversations offered to an agent, whose room is held until the offer is accepted or ends.
+    private var offers: [String: Offer] = [:]
+    /// Agents who let a conversation's first-reply deadline pass, or its offer end unaccepted: they get it
+    /// again only when nobody else can take it.
     private var passedOver: [String: Set<Int>] = [:]
     /// Numbers of the agents available with room, by channel slot.
     private var free: [Set<Int>] = Array(repeating: [], count: Channel.allCases.count)
@@ -104,6 +107,13 @@ public struct RoutingEngine: Sendable {
         var requeueAsked = false
     }
 
+    private struct Offer {
+        var agent: Int
+        var channel: Channel
+        var expiresAt: Date
+        var withdrawAsked = false
+    }
+
     private struct Timer: Comparable {
         var at: Date
         var sequence: UInt64
@@ -127,6 +137,8 @@ public struct RoutingEngine: Sendable {
     /// A conversation waits for an agent: it is placed in line and, when someone can take it, assigned.
     public mutating func enqueue(_ request: RoutingRequest, now: Date) -> [RoutingAction] {
         if let current = waiting[request.conversationId], current.request == request { return [] }
+        // Waiting again after an offer: it was declined or ran out, so that agent comes last for it.
+        if let offer = offers[request.conversationId] { passedOver[request.conversationId, default: []].insert(offer.agent) }
         var actions = finish(request.conversationId, now: now)
         let entry = place(request, now: now)
         actions.append(.placed(QueuePlacement(
@@ -146,14 +158,33 @@ public struct RoutingEngine: Sendable {
             assignments[conversationId] = current
             return []
         }
-        var actions = finish(conversationId, now: now)
         let replyBy = queueId.flatMap { configuration.queue(id: $0)?.replyWithinSeconds }.map { assignedAt.addingTimeInterval($0) }
+        if offers[conversationId]?.agent == number {
+            // An accepted offer: the room held for it becomes the assignment.
+            offers[conversationId] = nil
+            assignments[conversationId] = Assignment(agent: number, channel: channel, replyBy: replyBy, responded: responded)
+            if let replyBy, !responded { schedule(conversationId, at: replyBy) }
+            return []
+        }
+        var actions = finish(conversationId, now: now)
         assignments[conversationId] = Assignment(agent: number, channel: channel, replyBy: replyBy, responded: responded)
         agentStates[number].load[channel.slot] += 1
         refreshFree(number)
         if let replyBy, !responded { schedule(conversationId, at: replyBy) }
         // Another router or an agent may have filled a slot this agent had.
         actions += fill(number, now: now)
+        return actions
+    }
+
+    /// A conversation is offered to an agent (whoever offered it), until `expiresAt`; the agent's room is held for it.
+    public mutating func offered(conversationId: String, agentId: String, channel: Channel, expiresAt: Date, now: Date) -> [RoutingAction] {
+        let number = self.number(of: agentId)
+        if offers[conversationId]?.agent == number { return [] }
+        let actions = finish(conversationId, now: now)
+        offers[conversationId] = Offer(agent: number, channel: channel, expiresAt: expiresAt)
+        agentStates[number].load[channel.slot] += 1
+        refreshFree(number)
+        schedule(conversationId, at: expiresAt)
         return actions
     }
 
@@ -183,6 +214,9 @@ public struct RoutingEngine: Sendable {
         if agent.presence == .offline && previous?.presence != .offline {
             for (conversationId, assignment) in assignments.sorted(by: { $0.key < $1.key }) where assignment.agent == number {
                 actions.append(.requeue(conversationId: conversationId, agentId: agent.id, reason: .agentOffline))
+            }
+            for (conversationId, offer) in offers.sorted(by: { $0.key < $1.key }) where offer.agent == number {
+                actions.append(.withdrawOffer(conversationId: conversationId, agentId: agent.id))
             }
         }
         if previous?.presence == .available && agent.presence != .available {
@@ -219,6 +253,11 @@ public struct RoutingEngine: Sendable {
                 assignments[id] = assignment
                 passedOver[id, default: []].insert(assignment.agent)
                 actions.append(.requeue(conversationId: id, agentId: agentStates[assignment.agent].agent.id, reason: .missedFirstReply))
+            } else if var offer = offers[id], !offer.withdrawAsked, offer.expiresAt <= now {
+                // The store withdraws it unless accepted meanwhile; its answer puts the conversation back in line.
+                offer.withdrawAsked = true
+                offers[id] = offer
+                actions.append(.withdrawOffer(conversationId: id, agentId: agentStates[offer.agent].agent.id))
             }
         }
         return actions
@@ -248,6 +287,9 @@ public struct RoutingEngine: Sendable {
 
     /// The waiting entry of a conversation.
     public func waitingEntry(_ conversationId: String) -> WaitingEntry? { waiting[conversationId] }
+
+    /// The agent a conversation is offered to, as far as the router knows.
+    public func offeredAgent(of conversationId: String) -> String? { offers[conversationId].map { agentStates[$0.agent].agent.id } }
 
     /// The agent a conversation is with, as far as the router knows.
     public func assignee(of conversationId: String) -> String? { assignments[conversationId].map { agentStates[$0.agent].agent.id } }
@@ -378,10 +420,17 @@ public struct RoutingEngine: Sendable {
     /// Takes a conversation out of line and out of its agent's load; a freed agent looks for work.
     private mutating func finish(_ conversationId: String, now: Date) -> [RoutingAction] {
         if let entry = waiting.removeValue(forKey: conversationId) { removeSlot(of: entry) }
-        guard let assignment = assignments.removeValue(forKey: conversationId) else { return [] }
-        agentStates[assignment.agent].load[assignment.channel.slot] -= 1
-        refreshFree(assignment.agent)
-        return fill(assignment.agent, now: now)
+        let held: (agent: Int, channel: Channel)
+        if let offer = offers.removeValue(forKey: conversationId) {
+            held = (offer.agent, offer.channel)
+        } else if let assignment = assignments.removeValue(forKey: conversationId) {
+            held = (assignment.agent, assignment.channel)
+        } else {
+            return []
+        }
+        agentStates[held.agent].load[held.channel.slot] -= 1
+        refreshFree(held.agent)
+        return fill(held.agent, now: now)
     }
 
     // MARK: Matching
@@ -521,18 +570,25 @@ public struct RoutingEngine: Sendable {
         }
         waiting[conversationId] = nil
         removeSlot(of: entry)
-        let replyBy = entry.queue.replyWithinSeconds.map { now.addingTimeInterval($0) }
-        assignments[conversationId] = Assignment(agent: number, channel: channel, replyBy: replyBy, responded: false)
         agentStates[number].load[channel.slot] += 1
         agentStates[number].agent.lastAssignedAt = now
         refreshFree(number)
-        if let replyBy { schedule(conversationId, at: replyBy) }
-        return .assign(RoutingDecision(
+        let decision = RoutingDecision(
             conversationId: conversationId, agentId: agentStates[number].agent.id, channel: channel, queueId: entry.queue.id,
             ruleId: entry.ruleId, tier: entry.request.tier, step: entry.step, waitingSince: entry.request.waitingSince,
             slaDueAt: entry.slaDueAt, decidedAt: now, candidates: candidates, eligibleCount: eligible,
             reason: Self.reason(candidates, preferred: entry.request.preferredAgentIds)
-        ))
+        )
+        if let seconds = entry.queue.offerSeconds {
+            let expiresAt = now.addingTimeInterval(seconds)
+            offers[conversationId] = Offer(agent: number, channel: channel, expiresAt: expiresAt)
+            schedule(conversationId, at: expiresAt)
+            return .offer(decision, expiresAt: expiresAt)
+        }
+        let replyBy = entry.queue.replyWithinSeconds.map { now.addingTimeInterval($0) }
+        assignments[conversationId] = Assignment(agent: number, channel: channel, replyBy: replyBy, responded: false)
+        if let replyBy { schedule(conversationId, at: replyBy) }
+        return .assign(decision)
     }
 
     /// Gives an agent with room the first conversations they may take: the earliest head among the lines they can serve.

@@ -106,6 +106,10 @@ extension RoutingEngine {
                 assignedAt: conversation.assignedAt ?? conversation.updatedAt, responded: conversation.firstResponseAt != nil, now: now
             )
         }
+        if let agentId = conversation.offeredTo, conversation.status == .open {
+            return offered(conversationId: conversation.id, agentId: agentId, channel: conversation.channel,
+                           expiresAt: conversation.offerExpiresAt ?? now, now: now)
+        }
         if conversation.status == .open { return enqueue(subject.request, now: now) }
         // Pending or snoozed without an agent: nobody needs to answer now.
         return finished(conversationId: conversation.id, now: now)
