@@ -51,15 +51,20 @@ public final class RoutingService: Service {
         for agent in try await storage.routingAgents(ids: nil) { actions += engine.upsertAgent(agent, now: Date()) }
         for subject in try await storage.routingSubjects(.unresolved) { actions += engine.apply(subject, now: Date()) }
         logger.info("router started", metadata: ["sb.waiting": "\(engine.waitingConversationIds.count)"])
+        var kpisPublishedAt = Date.distantPast
 
         while !Task.isCancelled {
             actions += engine.advance(to: Date())
             try await apply(actions, to: &engine)
             actions = []
             publish(engine)
+            if -kpisPublishedAt.timeIntervalSinceNow >= Self.kpiInterval {
+                try await publishKPIs(engine.configuration)
+                kpisPublishedAt = Date()
+            }
 
-            let wait = engine.nextTimer.map { max(0, $0.timeIntervalSinceNow) } ?? 3600
-            _ = await storage.waitForEvent(after: cursor, timeout: .milliseconds(Int64(min(wait, 3600) * 1000) + 1))
+            let wait = engine.nextTimer.map { max(0, $0.timeIntervalSinceNow) } ?? Self.kpiInterval
+            _ = await storage.waitForEvent(after: cursor, timeout: .milliseconds(Int64(min(wait, Self.kpiInterval) * 1000) + 1))
             let events = try await storage.events(after: cursor, scope: .all, limit: 2000)
             guard let last = events.last else { continue }
             cursor = last.id
@@ -148,6 +153,26 @@ public final class RoutingService: Service {
             var owned: [String] = []
             for agentId in Set(staleAgents) { owned += try await storage.routingSubjects(.assignedTo(agentId)).map(\.conversation.id) }
             pending = try await refresh(agents: staleAgents, conversations: staleConversations + owned, in: &engine)
+        }
+    }
+
+    /// How often the service-level gauges of `/metrics` are worked out, over the last hour.
+    static let kpiInterval: Double = 30
+
+    /// Service level, breaches and speed of answer of the last hour per queue, tier and channel, as gauges for wallboards.
+    private func publishKPIs(_ configuration: RoutingConfiguration) async throws {
+        let now = Date()
+        let rows = try await storage.routedConversations(since: now.addingTimeInterval(-3600), until: now)
+        for kpi in RoutingKPI.report(rows, configuration: configuration, now: now) {
+            let dimensions = [("queue", kpi.queueId), ("tier", kpi.tier.rawValue), ("channel", kpi.channel.rawValue)]
+            Gauge(label: "sb_routing_offered_last_hour", dimensions: dimensions).record(kpi.offered)
+            Gauge(label: "sb_routing_sla_breaches_last_hour", dimensions: dimensions).record(kpi.breached)
+            if let level = kpi.serviceLevelPercent {
+                Gauge(label: "sb_routing_service_level_percent", dimensions: dimensions).record(level)
+            }
+            if let speed = kpi.averageSpeedOfAnswerSeconds {
+                Gauge(label: "sb_routing_average_speed_of_answer_seconds", dimensions: dimensions).record(speed)
+            }
         }
     }
 

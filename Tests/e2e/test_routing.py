@@ -7,6 +7,7 @@ Agents start offline, so nothing is assigned before a test makes one available.
 """
 
 import copy
+import re
 import threading
 import time
 import uuid
@@ -398,6 +399,13 @@ def test_kpis(server):
     run = run_id()
     cid = inbound(server, f"kpi-{run}@example.test")["conversationId"]
     wait_for(lambda: queued_in(server, cid, "general"), ROUTER_TIMEOUT, what="conversation queued")
+
+    # The live queue on /metrics too, for wallboards and alerts.
+    def depth_on_metrics():
+        found = re.search(r'^sb_routing_queue_depth\{queue="general"\} (\S+)$', server.get("/metrics").text, re.M)
+        return found is not None and float(found.group(1)) >= 1
+    wait_for(depth_on_metrics, ROUTER_TIMEOUT, what="the queue depth on /metrics")
+    assert "sb_routing_occupancy_ratio" in server.get("/metrics").text
 
     report = ok(server.get("/v1/routing/kpis"))
     assert set(report) == {"since", "until", "items", "queues", "occupancy"}, report

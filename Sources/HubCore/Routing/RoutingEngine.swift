@@ -551,11 +551,12 @@ public struct RoutingEngine: Sendable {
         var best: [Contender] = []
         var eligible = 0
         let requirement = requirement(entry)
+        let passedOver = passedOver[conversationId]
         for number in free[channel.slot] {
             guard meets(number, requirement), !held || preferred.contains(number) else { continue }
             eligible += 1
             let contender = contender(number, slot: channel.slot, scored: requirement.scored, preferred: preferred,
-                                      passedOver: passedOver[conversationId])
+                                      passedOver: passedOver)
             if best.count == 5, let last = best.last, !better(contender, than: last) { continue }
             let at = best.firstIndex { better(contender, than: $0) } ?? best.count
             best.insert(contender, at: at)
