@@ -24,8 +24,9 @@ extension SQLiteHubStorage {
                 """, arguments: [draft.customerId, draft.channel.rawValue, ConversationStatus.resolved.rawValue]) {
                 conversation = latest
             } else {
+                // The center spoke first: the conversation waits for the customer, not for an agent, until they write back.
                 conversation = Conversation(id: HubID.make("conv", now: now), customerId: draft.customerId, channel: draft.channel,
-                                            createdAt: now, updatedAt: now, lastActivityAt: now)
+                                            status: .pending, createdAt: now, updatedAt: now, lastActivityAt: now)
                 try conversation.insert(db)
                 try appendEvent(db, .conversationCreated, data: conversation, conversation: conversation, at: now)
             }

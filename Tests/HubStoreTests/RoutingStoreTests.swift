@@ -207,6 +207,23 @@ struct RoutingStoreTests {
         await store.close()
     }
 
+    @Test("a conversation the center starts waits for the customer, not for an agent, until they write back")
+    func centerStartedWaitsForTheCustomer() async throws {
+        let clock = TestClock()
+        let store = try makeStore(now: clock)
+        let first = try await store.receive(inbound(from: "ana@example.com"))
+        _ = try await store.setStatus(conversationId: first.conversationId, .resolved, snoozedUntil: nil)
+        let notice = try await store.send(OutboundDraft(customerId: first.customerId, channel: .email, text: "Your order shipped.", purpose: .transactional))
+        let started = try await store.conversation(id: notice.conversationId)
+        #expect(started.status == .pending && started.waitingSince == nil)
+        clock.advance(by: 60)
+        let answer = try await store.receive(inbound(from: "ana@example.com", text: "Thanks, where is it?"))
+        #expect(answer.conversationId == notice.conversationId)
+        let waiting = try await store.conversation(id: notice.conversationId)
+        #expect(waiting.status == .open && waiting.waitingSince == TestClock.start.addingTimeInterval(60))
+        await store.close()
+    }
+
     @Test("the routing configuration is stored checked, with an event")
     func configuration() async throws {
         let store = try makeStore()
