@@ -49,7 +49,9 @@ public struct QuietHours: Codable, Sendable, Equatable {
 
     /// When the quiet period containing `date` ends in `timeZone`, or nil when `date` is not in one.
     public func end(ofQuietAt date: Date, in timeZone: TimeZone) -> Date? {
-        guard let start = Self.minutes(start), let end = Self.minutes(end), start != end else { return nil }
+        // "24:00" is midnight, the same as "00:00".
+        guard let start = CalendarText.minutes(fromClock: start).map({ $0 % 1440 }),
+              let end = CalendarText.minutes(fromClock: end).map({ $0 % 1440 }), start != end else { return nil }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
         let parts = calendar.dateComponents([.hour, .minute], from: date)
@@ -64,14 +66,6 @@ public struct QuietHours: Codable, Sendable, Equatable {
         components.minute = end % 60
         // A local time skipped by a DST change resolves forward (02:30 → 03:30), never back into quiet.
         return calendar.date(from: components).map { max($0, date) }
-    }
-
-    /// Minutes since midnight of "HH:mm", nil when malformed.
-    static func minutes(_ text: String) -> Int? {
-        let parts = text.split(separator: ":")
-        guard parts.count == 2, let hour = Int(parts[0]), let minute = Int(parts[1]),
-              (0...23).contains(hour), (0...59).contains(minute), parts[1].count == 2 else { return nil }
-        return hour * 60 + minute
     }
 }
 

@@ -255,7 +255,8 @@ private struct BusinessSchedule {
 }
 
 /// Parsing of the calendar's text fields: weekday names, "HH:mm" clock times and "YYYY-MM-DD" dates.
-private enum CalendarText {
+/// Parsing of the clock times, weekday names and dates calendars and quiet hours are written in.
+enum CalendarText {
     /// Foundation's weekday numbers for the three-letter names.
     static let weekdayNumbers: [String: Int] = [
         "sun": 1, "mon": 2, "tue": 3, "wed": 4, "thu": 5, "fri": 6, "sat": 7,
