@@ -54,6 +54,10 @@ public protocol HubStorage: InboundSink {
 
     /// Queues a message the center starts (a notice, a keyword confirmation, marketing) with its purpose.
     func send(_ draft: OutboundDraft) async throws -> Message
+    /// The customer's channel preferences, as given.
+    func preferences(customerId: String) async throws -> [ChannelPreference]
+    /// Replaces the customer's channel preferences.
+    func setPreferences(customerId: String, _ preferences: [ChannelPreference]) async throws -> [ChannelPreference]
     /// Appends to the consent ledger.
     func recordConsent(_ record: ConsentRecord) async throws
     /// The ledger of a customer, newest first.

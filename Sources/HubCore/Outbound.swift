@@ -88,7 +88,8 @@ public struct OutboundDelivery: Codable, Sendable, Equatable {
 /// A message the center starts (not an answer to an agent's open conversation): a notice, a marketing message.
 public struct OutboundDraft: Codable, Sendable {
     public var customerId: String
-    public var channel: Channel
+    /// The channel; nil lets the delivery planner choose by the customer's preferences, consents and addresses.
+    public var channel: Channel?
     public var text: String
     public var purpose: Purpose
     /// The conversation to send in; by default the customer's latest unresolved one on the channel, or a new one.
@@ -96,7 +97,7 @@ public struct OutboundDraft: Codable, Sendable {
     /// A repeat with the same key returns the message the first call queued.
     public var idempotencyKey: String?
 
-    public init(customerId: String, channel: Channel, text: String, purpose: Purpose, conversationId: String? = nil, idempotencyKey: String? = nil) {
+    public init(customerId: String, channel: Channel?, text: String, purpose: Purpose, conversationId: String? = nil, idempotencyKey: String? = nil) {
         self.customerId = customerId
         self.channel = channel
         self.text = text

@@ -5,6 +5,11 @@ import Hummingbird
 struct CustomersController {
     let storage: any HubStorage
 
+    /// The channel preferences of a customer, replaced as a whole.
+    struct Preferences: ResponseEncodable, Decodable {
+        var items: [ChannelPreference]
+    }
+
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.get("customers") { request, context in
             _ = try context.require(.readCustomers)
@@ -24,6 +29,15 @@ struct CustomersController {
         group.get("customers/:id/identities") { _, context in
             _ = try context.require(.readCustomers)
             return Items(items: try await storage.identities(customerId: try context.parameters.require("id")))
+        }
+        group.get("customers/:id/preferences") { _, context in
+            _ = try context.require(.readCustomers)
+            return Preferences(items: try await storage.preferences(customerId: try context.parameters.require("id")))
+        }
+        group.put("customers/:id/preferences") { request, context in
+            _ = try context.require(.writeCustomers)
+            let body = try await context.requestDecoder.decode(Preferences.self, from: request, context: context)
+            return Preferences(items: try await storage.setPreferences(customerId: try context.parameters.require("id"), body.items))
         }
         group.get("customers/:id/consents") { _, context in
             _ = try context.require(.readCustomers)

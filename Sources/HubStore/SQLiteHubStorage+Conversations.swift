@@ -80,7 +80,7 @@ extension SQLiteHubStorage {
     /// the customer's newest identity on the conversation's channel, fixed now with the content.
     /// With `checkConsent`, a message the ledger forbids is refused here and nothing is written.
     static func queue(_ message: inout Message, in conversation: inout Conversation, purpose: Purpose, checkConsent: Bool = false,
-                      db: Database, now: Date) throws {
+                      notBefore: Date? = nil, db: Database, now: Date) throws {
         guard let address = try String.fetchOne(db, sql: """
             SELECT address FROM identity WHERE customer_id = ? AND channel = ? ORDER BY created_at DESC LIMIT 1
             """, arguments: [conversation.customerId, conversation.channel.rawValue]) else {
@@ -99,7 +99,8 @@ extension SQLiteHubStorage {
         try db.execute(sql: """
             INSERT INTO outbox (message_id, idempotency_key, payload, state, attempts, next_attempt_at, created_at, updated_at)
             VALUES (?, ?, ?, 'queued', 0, ?, ?, ?)
-            """, arguments: [message.id, delivery.idempotencyKey, String(decoding: try JSONEncoder.hub().encode(delivery), as: UTF8.self), now, now, now])
+            """, arguments: [message.id, delivery.idempotencyKey, String(decoding: try JSONEncoder.hub().encode(delivery), as: UTF8.self),
+                             notBefore ?? now, now, now])
         conversation.lastActivityAt = now
         conversation.updatedAt = now
         if conversation.firstResponseAt == nil && message.authorKind == .agent { conversation.firstResponseAt = now }

@@ -6,37 +6,102 @@ extension SQLiteHubStorage {
     public func send(_ draft: OutboundDraft) async throws -> Message {
         let draft = try draft.validated()
         let now = self.now()
+        let planner = self.planner
         return try await write { db in
             if let key = draft.idempotencyKey, let earlier = try Message.fetchOne(db, sql: """
-                SELECT * FROM message WHERE channel = ? AND direction = 'outbound' AND external_id = ?
-                """, arguments: [draft.channel.rawValue, key]) {
+                SELECT * FROM message WHERE direction = 'outbound' AND external_id = ? AND (? IS NULL OR channel = ?)
+                """, arguments: [key, draft.channel?.rawValue, draft.channel?.rawValue]) {
                 return earlier
             }
-            guard try Customer.exists(db, key: draft.customerId) else { throw HubError.notFound("customer", draft.customerId) }
+            guard let customer = try Customer.fetchOne(db, key: draft.customerId) else { throw HubError.notFound("customer", draft.customerId) }
+            // The planner decides the channel (the one asked for, or the customer's preference) and when: consent, quiet hours, the cap.
+            let (channel, notBefore) = try Self.planned(draft, for: customer, planner: planner, db: db, now: now)
             var conversation: Conversation
             if let id = draft.conversationId {
                 conversation = try Self.fetchConversation(id, db: db)
-                guard conversation.customerId == draft.customerId, conversation.channel == draft.channel else {
-                    throw HubError.unprocessable("conversation_mismatch", "The conversation is not this customer's on \(draft.channel.rawValue).")
+                guard conversation.customerId == draft.customerId, conversation.channel == channel else {
+                    throw HubError.unprocessable("conversation_mismatch", "The conversation is not this customer's on \(channel.rawValue).")
                 }
             } else if let latest = try Conversation.fetchOne(db, sql: """
                 SELECT * FROM conversation WHERE customer_id = ? AND channel = ? AND status <> ? ORDER BY id DESC LIMIT 1
-                """, arguments: [draft.customerId, draft.channel.rawValue, ConversationStatus.resolved.rawValue]) {
+                """, arguments: [draft.customerId, channel.rawValue, ConversationStatus.resolved.rawValue]) {
                 conversation = latest
             } else {
                 // The center spoke first: the conversation waits for the customer, not for an agent, until they write back.
-                conversation = Conversation(id: HubID.make("conv", now: now), customerId: draft.customerId, channel: draft.channel,
+                conversation = Conversation(id: HubID.make("conv", now: now), customerId: draft.customerId, channel: channel,
                                             status: .pending, createdAt: now, updatedAt: now, lastActivityAt: now)
                 try conversation.insert(db)
                 try appendEvent(db, .conversationCreated, data: conversation, conversation: conversation, at: now)
             }
             var message = Message(
                 id: HubID.make("msg", now: now), conversationId: conversation.id, direction: .outbound,
-                authorKind: draft.purpose == .marketing ? .campaign : .system, channel: draft.channel, text: draft.text,
+                authorKind: draft.purpose == .marketing ? .campaign : .system, channel: channel, text: draft.text,
                 deliveryState: .queued, externalId: draft.idempotencyKey, createdAt: now, updatedAt: now
             )
-            try Self.queue(&message, in: &conversation, purpose: draft.purpose, checkConsent: true, db: db, now: now)
+            try Self.queue(&message, in: &conversation, purpose: draft.purpose, checkConsent: true, notBefore: notBefore, db: db, now: now)
             return message
+        }
+    }
+
+    /// The channel and earliest send time the delivery planner gives a message, or the refusal as an error.
+    private static func planned(_ draft: OutboundDraft, for customer: Customer, planner: DeliveryPlanner, db: Database, now: Date) throws -> (Channel, Date?) {
+        let identities = try Identity.fetchAll(db, sql: "SELECT * FROM identity WHERE customer_id = ? ORDER BY created_at DESC", arguments: [customer.id])
+        var consents: [ConsentRecord] = []
+        for identity in identities { consents += try latestConsents(identity.channel, identity.address, db: db) }
+        let scope = PreferenceScope(draft.purpose)
+        let preferences = try draft.channel.map { [ChannelPreference(scope: scope, channels: [$0])] } ?? preferences(of: customer.id, db: db)
+        let recentMarketing = draft.purpose != .marketing ? [] : try Date.fetchAll(db, sql: """
+            SELECT message.created_at FROM message JOIN conversation ON conversation.id = message.conversation_id
+            WHERE conversation.customer_id = ? AND message.author_kind = 'campaign' AND message.created_at > ?
+            """, arguments: [customer.id, now.addingTimeInterval(-366 * 86_400)])
+        let request = DeliveryRequest(
+            purpose: draft.purpose, timeZone: customer.timeZone.flatMap(TimeZone.init(identifier:)), identities: identities,
+            consents: consents, preferences: preferences, recentMarketing: recentMarketing
+        )
+        switch planner.plan(request, now: now) {
+        case .send(let deliveries, let notBefore):
+            // The plan is never empty; its first channel is where the message goes now.
+            return (deliveries.first?.channel ?? draft.channel ?? .email, notBefore)
+        case .refused(let refusal):
+            switch refusal.reason {
+            case .frequencyCap: throw HubError.unprocessable("frequency_capped", "Not sent: \(refusal.message).")
+            case .consent: throw HubError.unprocessable("consent_refused", "Not sent: \(refusal.message).")
+            case .unreachable: throw HubError.unprocessable("no_reachable_identity", "Not sent: \(refusal.message).")
+            }
+        }
+    }
+
+    static func preferences(of customerId: String, db: Database) throws -> [ChannelPreference] {
+        try Row.fetchAll(db, sql: "SELECT * FROM channel_preference WHERE customer_id = ? ORDER BY id", arguments: [customerId]).compactMap { row in
+            guard let scope = PreferenceScope(rawValue: row["scope"]),
+                  let channels = try? JSONDecoder().decode([Channel].self, from: Data((row["channels"] as String).utf8)) else { return nil }
+            return ChannelPreference(scope: scope, channels: channels, validFrom: row["valid_from"], validUntil: row["valid_until"])
+        }
+    }
+
+    public func preferences(customerId: String) async throws -> [ChannelPreference] {
+        try await read { db in
+            guard try Customer.exists(db, key: customerId) else { throw HubError.notFound("customer", customerId) }
+            return try Self.preferences(of: customerId, db: db)
+        }
+    }
+
+    public func setPreferences(customerId: String, _ preferences: [ChannelPreference]) async throws -> [ChannelPreference] {
+        try ChannelPreference.validate(preferences)
+        let now = self.now()
+        return try await write { db in
+            guard var customer = try Customer.fetchOne(db, key: customerId) else { throw HubError.notFound("customer", customerId) }
+            try db.execute(sql: "DELETE FROM channel_preference WHERE customer_id = ?", arguments: [customerId])
+            for preference in preferences {
+                try db.execute(sql: """
+                    INSERT INTO channel_preference (customer_id, scope, channels, valid_from, valid_until) VALUES (?, ?, ?, ?, ?)
+                    """, arguments: [customerId, preference.scope.rawValue, String(decoding: try JSONEncoder().encode(preference.channels), as: UTF8.self),
+                                     preference.validFrom, preference.validUntil])
+            }
+            customer.updatedAt = now
+            try customer.update(db, columns: ["updated_at"])
+            try appendEvent(db, .customerUpdated, data: customer, customerId: customerId, at: now)
+            return preferences
         }
     }
 

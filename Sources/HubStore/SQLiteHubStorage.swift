@@ -14,11 +14,16 @@ public final class SQLiteHubStorage: HubStorage, Service {
     let batcher: WriteBatcher
     let signal: EventSignal
     let now: @Sendable () -> Date
+    /// Decides the channel and the earliest send time of the messages the center starts.
+    let planner: DeliveryPlanner
     private let logger: Logger
     private let drain: Task<Void, Never>
 
     /// Opens (creating if needed) and migrates the database at `path`.
-    public init(path: String, logger: Logger = Logger(label: "switchboard.store"), now: @escaping @Sendable () -> Date = Date.init) throws {
+    public init(
+        path: String, logger: Logger = Logger(label: "switchboard.store"), planner: DeliveryPlanner = DeliveryPlanner(),
+        now: @escaping @Sendable () -> Date = Date.init
+    ) throws {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             // WAL + FULL: a committed transaction is on disk before the commit returns.
@@ -39,6 +44,7 @@ public final class SQLiteHubStorage: HubStorage, Service {
         self.batcher = batcher
         self.signal = signal
         self.now = now
+        self.planner = planner
         self.logger = logger
         // Detached: the commit loop must not inherit the caller's actor (the CLI runs on the main actor).
         self.drain = Task.detached { await batcher.run() }

@@ -215,6 +215,19 @@ enum Schema {
                 CREATE INDEX conversation_offered ON conversation(offered_to);
                 """)
         }
+        migrator.registerMigration("v6-preferences") { db in
+            try db.execute(sql: """
+                CREATE TABLE channel_preference (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    customer_id TEXT NOT NULL REFERENCES customer(id),
+                    scope TEXT NOT NULL,
+                    channels TEXT NOT NULL,
+                    valid_from TEXT,
+                    valid_until TEXT
+                );
+                CREATE INDEX channel_preference_customer ON channel_preference(customer_id);
+                """)
+        }
         return migrator
     }
 }

@@ -99,11 +99,12 @@ struct DeliveryPlannerTests {
         let planner = DeliveryPlanner(quietHours: [:])
         let twoThisWeek = DeliveryRequest(purpose: .marketing, identities: Self.everywhere, consents: consents,
                                           recentMarketing: [Self.date("2026-06-05T12:00:00Z"), Self.date("2026-06-09T12:00:00Z")])
-        guard case .refused(let reason) = planner.plan(twoThisWeek, now: now) else {
+        guard case .refused(let refusal) = planner.plan(twoThisWeek, now: now) else {
             Issue.record("two marketing messages this week must stop a third")
             return
         }
-        #expect(reason.contains("frequency cap"))
+        #expect(refusal.reason == .frequencyCap)
+        #expect(refusal.message.contains("2 marketing messages in the last 7 days"))
         let oneOld = DeliveryRequest(purpose: .marketing, identities: Self.everywhere, consents: consents,
                                      recentMarketing: [Self.date("2026-06-01T12:00:00Z"), Self.date("2026-06-09T12:00:00Z")])
         #expect(Self.channels(planner.plan(oneOld, now: now)) == [.email])
@@ -120,15 +121,17 @@ struct DeliveryPlannerTests {
         let withEmail = DeliveryRequest(purpose: .marketing, identities: Self.everywhere,
                                         consents: stop + [Self.consent(.email, "ana@example.com", .marketing, .optedIn)])
         #expect(Self.channels(planner.plan(withEmail, now: now)) == [.email])
-        guard case .refused(let reason) = planner.plan(DeliveryRequest(purpose: .marketing, identities: Self.everywhere, consents: stop), now: now) else {
+        guard case .refused(let refusal) = planner.plan(DeliveryRequest(purpose: .marketing, identities: Self.everywhere, consents: stop), now: now) else {
             Issue.record("marketing without any consent must be refused")
             return
         }
-        #expect(reason.contains("email: no marketing consent"))
-        #expect(reason.contains("sms: opted out of marketing messages"))
+        #expect(refusal.reason == .consent)
+        #expect(refusal.message.contains("email: no marketing consent"))
+        #expect(refusal.message.contains("sms: opted out of marketing messages"))
         // Transactional after STOP (carrier policy "all"): by email only.
         #expect(Self.channels(planner.plan(DeliveryRequest(purpose: .transactional, identities: Self.everywhere, consents: stop), now: now)) == [.email])
         // No address at all.
-        #expect(planner.plan(DeliveryRequest(purpose: .transactional, identities: []), now: now) == .refused("no email address; no sms address"))
+        #expect(planner.plan(DeliveryRequest(purpose: .transactional, identities: []), now: now)
+                == .refused(DeliveryRefusal(.unreachable, "no email address; no sms address")))
     }
 }

@@ -19,6 +19,19 @@ public struct ChannelPreference: Codable, Sendable, Equatable {
         self.validUntil = validUntil
     }
 
+    /// Checks a customer's list: at most 20, each with 1–4 distinct channels and a window that ends after it starts.
+    public static func validate(_ preferences: [ChannelPreference]) throws(ValidationError) {
+        if preferences.count > 20 { throw ValidationError("items", "at most 20 preferences") }
+        for preference in preferences {
+            if preference.channels.isEmpty || preference.channels.count > 4 || Set(preference.channels).count != preference.channels.count {
+                throw ValidationError("channels", "1–4 different channels, best first")
+            }
+            if let from = preference.validFrom, let until = preference.validUntil, from >= until {
+                throw ValidationError("validUntil", "must be after validFrom")
+            }
+        }
+    }
+
     /// Whether it holds at `date`.
     public func holds(at date: Date) -> Bool {
         (validFrom.map { $0 <= date } ?? true) && (validUntil.map { date < $0 } ?? true)
@@ -95,7 +108,28 @@ public struct PlannedDelivery: Sendable, Equatable {
 public enum DeliveryPlan: Sendable, Equatable {
     /// Try the first; on failure, undelivered, bounced or no receipt in time, the next. `notBefore` defers it past quiet hours.
     case send([PlannedDelivery], notBefore: Date?)
-    case refused(String)
+    case refused(DeliveryRefusal)
+}
+
+/// Why a message may not go out at all.
+public struct DeliveryRefusal: Sendable, Equatable {
+    public enum Reason: Sendable, Equatable {
+        /// The marketing cap is reached.
+        case frequencyCap
+        /// Every channel with an address is closed by the consent ledger.
+        case consent
+        /// The customer has no address on any channel the plan may use.
+        case unreachable
+    }
+
+    public var reason: Reason
+    /// Every reason, in words.
+    public var message: String
+
+    public init(_ reason: Reason, _ message: String) {
+        self.reason = reason
+        self.message = message
+    }
 }
 
 /// What the planner knows of the customer and of this message.
@@ -156,10 +190,13 @@ public struct DeliveryPlanner: Sendable {
         if request.purpose == .marketing, let cap = marketingCap {
             let since = now.addingTimeInterval(-Double(cap.days) * 86_400)
             let sent = request.recentMarketing.filter { $0 > since && $0 <= now }.count
-            if sent >= cap.messages { return .refused("frequency cap: \(sent) marketing messages in the last \(cap.days) days") }
+            if sent >= cap.messages {
+                return .refused(DeliveryRefusal(.frequencyCap, "frequency cap: \(sent) marketing messages in the last \(cap.days) days"))
+            }
         }
         var deliveries: [PlannedDelivery] = []
         var skipped: [String] = []
+        var consentRefused = false
         for channel in order(for: request, scope: scope, now: now) where !request.failedChannels.contains(channel) {
             guard let address = request.identities.first(where: { $0.channel == channel })?.address else {
                 skipped.append("no \(channel.rawValue) address")
@@ -168,12 +205,14 @@ public struct DeliveryPlanner: Sendable {
             let latest = request.consents.filter { $0.channel == channel && $0.address == address }
             if let refusal = ConsentRecord.refusal(for: request.purpose, latest: latest) {
                 skipped.append("\(channel.rawValue): \(refusal)")
+                consentRefused = true
                 continue
             }
             deliveries.append(PlannedDelivery(channel: channel, address: address))
         }
         guard !deliveries.isEmpty else {
-            return .refused(skipped.isEmpty ? "no channel to reach the customer on" : skipped.joined(separator: "; "))
+            let message = skipped.isEmpty ? "no channel to reach the customer on" : skipped.joined(separator: "; ")
+            return .refused(DeliveryRefusal(consentRefused ? .consent : .unreachable, message))
         }
         let quietEnd = quietHours[scope]?.end(ofQuietAt: now, in: request.timeZone ?? .gmt)
         return .send(deliveries, notBefore: quietEnd)
