@@ -54,6 +54,9 @@ public protocol HubStorage: InboundSink {
 
     /// Queues a message the center starts (a notice, a keyword confirmation, marketing) with its purpose.
     func send(_ draft: OutboundDraft) async throws -> Message
+    /// How much the customers of these tiers have written: the newest message and counts in the last `windowDays`
+    /// and the window before.
+    func customerActivity(tiers: [CustomerTier], windowDays: Int, now: Date) async throws -> [CustomerActivity]
     /// The customer's channel preferences, as given.
     func preferences(customerId: String) async throws -> [ChannelPreference]
     /// Replaces the customer's channel preferences.

@@ -1,3 +1,4 @@
+import Foundation
 import HubCore
 import Hummingbird
 
@@ -29,6 +30,19 @@ struct CustomersController {
         group.get("customers/:id/identities") { _, context in
             _ = try context.require(.readCustomers)
             return Items(items: try await storage.identities(customerId: try context.parameters.require("id")))
+        }
+        // Valuable customers gone quiet: no message for `days` (30), or far fewer lately than before.
+        group.get("reports/early-warning") { request, context in
+            _ = try context.require(.readCustomers)
+            let days = try request.integer("days", default: 30, in: 1...3650)
+            let window = try request.integer("window", default: 90, in: 1...3650)
+            let tiers = try (request.uri.queryParameters.get("tiers") ?? "vip").split(separator: ",").map { raw in
+                guard let tier = CustomerTier(rawValue: String(raw)) else { throw ValidationError("tiers", "'\(raw)' is not a tier") }
+                return tier
+            }
+            let now = Date()
+            let activity = try await storage.customerActivity(tiers: tiers, windowDays: window, now: now)
+            return Items(items: EarlyWarning.report(activity, now: now, quietDays: days))
         }
         group.get("customers/:id/preferences") { _, context in
             _ = try context.require(.readCustomers)

@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import HubCore
 import Hummingbird
@@ -6,6 +7,22 @@ extension Request {
     /// `?limit=` and `?cursor=` of a list request.
     func pageRequest() throws -> PageRequest {
         try PageRequest.parse(limit: uri.queryParameters.get("limit"), cursor: uri.queryParameters.get("cursor"))
+    }
+
+    /// A whole number from the query string, within `range`; `default` when absent.
+    func integer(_ name: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
+        guard let raw = uri.queryParameters.get(name) else { return value }
+        guard let number = Int(raw), range.contains(number) else {
+            throw ValidationError(name, "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
+    }
+
+    /// An RFC 3339 timestamp from the query string.
+    func date(_ name: String) throws -> Date? {
+        guard let raw = uri.queryParameters.get(name) else { return nil }
+        guard let date = try? Date(raw.uppercased(), strategy: .iso8601) else { throw ValidationError(name, "'\(raw)' is not an RFC 3339 timestamp") }
+        return date
     }
 
     /// A query parameter that must be one of an enum's raw values, when present.

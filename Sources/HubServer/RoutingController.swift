@@ -118,12 +118,3 @@ struct RoutingController {
 }
 
 extension RoutingConfiguration: ResponseEncodable {}
-
-extension Request {
-    /// An RFC 3339 timestamp from the query string.
-    func date(_ name: String) throws -> Date? {
-        guard let raw = uri.queryParameters.get(name) else { return nil }
-        guard let date = try? Date(raw.uppercased(), strategy: .iso8601) else { throw ValidationError(name, "'\(raw)' is not an RFC 3339 timestamp") }
-        return date
-    }
-}

@@ -56,6 +56,32 @@ extension SQLiteHubStorage {
         }
     }
 
+    public func customerActivity(tiers: [CustomerTier], windowDays: Int, now: Date) async throws -> [CustomerActivity] {
+        guard !tiers.isEmpty else { return [] }
+        let recentStart = now.addingTimeInterval(-Double(windowDays) * 86_400)
+        let previousStart = recentStart.addingTimeInterval(-Double(windowDays) * 86_400)
+        return try await read { db in
+            let marks = Array(repeating: "?", count: tiers.count).joined(separator: ",")
+            var arguments = StatementArguments([recentStart, recentStart, previousStart])
+            arguments += StatementArguments(tiers.map(\.rawValue))
+            return try Row.fetchAll(db, sql: """
+                SELECT customer.id, customer.name, customer.tier, MAX(message.created_at) AS last_contact,
+                       SUM(CASE WHEN message.created_at >= ? THEN 1 ELSE 0 END) AS recent,
+                       SUM(CASE WHEN message.created_at < ? AND message.created_at >= ? THEN 1 ELSE 0 END) AS previous
+                FROM customer
+                LEFT JOIN conversation ON conversation.customer_id = customer.id
+                LEFT JOIN message ON message.conversation_id = conversation.id AND message.direction = 'inbound'
+                WHERE customer.tier IN (\(marks))
+                GROUP BY customer.id, customer.name, customer.tier
+                """, arguments: arguments).map { row in
+                CustomerActivity(
+                    customerId: row["id"], name: row["name"], tier: CustomerTier(stored: row["tier"]), lastContactAt: row["last_contact"],
+                    recentContacts: row["recent"] ?? 0, previousContacts: row["previous"] ?? 0
+                )
+            }
+        }
+    }
+
     public func identities(customerId: String) async throws -> [Identity] {
         try await read { db in
             guard try Customer.exists(db, key: customerId) else { throw HubError.notFound("customer", customerId) }

@@ -133,4 +133,24 @@ import Testing
         }
         await hub.close()
     }
+
+    @Test func earlyWarningReportsQuietValuableCustomers() async throws {
+        let hub = try await TestHub()
+        try await hub.app.test(.router) { client in
+            let inbound = try await client.send(.post, "/v1/inbound", token: hub.adminToken, json: #"{"from":"crm-vip","text":"hello"}"#)
+            let customerId = try #require(inbound.object["customerId"] as? String)
+            // Normal customers are not reported; a VIP who wrote today is not either.
+            let none = try await client.send(.get, "/v1/reports/early-warning", token: hub.adminToken)
+            #expect((none.object["items"] as? [Any])?.isEmpty == true)
+            try await client.send(.patch, "/v1/customers/\(customerId)", token: hub.adminToken, json: #"{"tier":"vip"}"#)
+            let fresh = try await client.send(.get, "/v1/reports/early-warning", token: hub.adminToken)
+            #expect((fresh.object["items"] as? [Any])?.isEmpty == true)
+            // Bad parameters are refused in the one error shape.
+            let bad = try await client.send(.get, "/v1/reports/early-warning?days=0", token: hub.adminToken)
+            #expect(bad.status == .unprocessableContent)
+            #expect(bad.errorCode != nil)
+            #expect(try await client.send(.get, "/v1/reports/early-warning?tiers=gold", token: hub.adminToken).status == .unprocessableContent)
+        }
+        await hub.close()
+    }
 }

@@ -116,3 +116,24 @@ struct PlannedSendTests {
         await store.close()
     }
 }
+
+@Suite("Customer activity")
+struct CustomerActivityTests {
+    @Test("a VIP's messages are counted per window; forty days of silence is an early warning")
+    func quietVIP() async throws {
+        let clock = TestClock()
+        let store = try makeStore(now: clock)
+        let vip = try await store.receive(inbound(from: "vip@example.com", text: "one"))
+        _ = try await store.receive(inbound(from: "vip@example.com", text: "two"))
+        _ = try await store.receive(inbound(from: "normal@example.com", text: "hi"))
+        _ = try await store.updateCustomer(id: vip.customerId, CustomerPatch(tier: .vip))
+        let later = TestClock.start.addingTimeInterval(40 * 86_400)
+        let activity = try await store.customerActivity(tiers: [.vip], windowDays: 30, now: later)
+        #expect(activity == [CustomerActivity(customerId: vip.customerId, name: nil, tier: .vip, lastContactAt: TestClock.start,
+                                              recentContacts: 0, previousContacts: 2)])
+        let warnings = EarlyWarning.report(activity, now: later, quietDays: 30)
+        #expect(warnings.map(\.reason) == [.noContact])
+        #expect(warnings.first?.daysSinceContact == 40)
+        await store.close()
+    }
+}
