@@ -56,6 +56,7 @@ extension Agent: ResponseEncodable {}
 extension Team: ResponseEncodable {}
 extension SMSSegments: ResponseEncodable {}
 extension Page: ResponseEncodable {}
+extension RoutingConfiguration: ResponseEncodable {}
 
 /// A list without paging (teams, identities).
 struct Items<Item: Encodable & Sendable>: ResponseEncodable {

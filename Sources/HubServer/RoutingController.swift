@@ -116,5 +116,3 @@ struct RoutingController {
         }
     }
 }
-
-extension RoutingConfiguration: ResponseEncodable {}

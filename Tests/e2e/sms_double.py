@@ -510,17 +510,9 @@ class SmsDouble:
             return self._json(401, body, {"WWW-Authenticate": 'Basic realm="Twilio API"'})
 
         key = ("twilio", account, base["idempotency_key"]) if base["idempotency_key"] else None
-        replayed = self._replay(key, base)
-        if replayed is not None:
-            return replayed
-
-        scripted = self._pop_script(to)
-        if scripted is not None:
-            if scripted.delay:
-                time.sleep(scripted.delay)
-            if not scripted.proceed:
-                self._log_attempt(base, scripted.status, scripted.body)
-                return self._json(scripted.status, scripted.body, scripted.headers)
+        early = self._replayed_or_scripted(key, base, to)
+        if early is not None:
+            return early
 
         error = self._twilio_validate(form, request)
         if error is not None:
@@ -575,6 +567,24 @@ class SmsDouble:
             return None
         self._log_attempt(base, stored[0], stored[1], deduplicated=True)
         return self._json(stored[0], stored[1])
+
+    def _replayed_or_scripted(self, key, base, to, vonage_failure=None):
+        """The answer a send gets before it is looked at: a replay of a stored one, or a scripted failure.
+        Vonage reports its scripted failures in its own body (`vonage_failure(status, text)`); None lets the send go on."""
+        replayed = self._replay(key, base)
+        if replayed is not None:
+            return replayed
+        scripted = self._pop_script(to)
+        if scripted is None:
+            return None
+        if scripted.delay:
+            time.sleep(scripted.delay)
+        if scripted.proceed:
+            return None
+        if vonage_failure is not None and scripted.vonage_status is not None:
+            return vonage_failure(scripted.vonage_status, scripted.error_text or "")
+        self._log_attempt(base, scripted.status, scripted.body)
+        return self._json(scripted.status, scripted.body, scripted.headers)
 
     def _stored(self, key):
         if key is None:
@@ -699,19 +709,9 @@ class SmsDouble:
             return failure("4", "Bad Credentials")
 
         key = ("vonage", api_key, base["idempotency_key"]) if base["idempotency_key"] else None
-        replayed = self._replay(key, base)
-        if replayed is not None:
-            return replayed
-
-        scripted = self._pop_script(to)
-        if scripted is not None:
-            if scripted.delay:
-                time.sleep(scripted.delay)
-            if not scripted.proceed:
-                if scripted.vonage_status is not None:
-                    return failure(scripted.vonage_status, scripted.error_text or "")
-                self._log_attempt(base, scripted.status, scripted.body)
-                return self._json(scripted.status, scripted.body, scripted.headers)
+        early = self._replayed_or_scripted(key, base, to, vonage_failure=failure)
+        if early is not None:
+            return early
 
         if not params.get("from"):
             return failure("2", "Missing from param")

@@ -299,9 +299,6 @@ public struct RoutingEngine: Sendable {
         assignments[conversationId].map { !$0.responded } ?? false
     }
 
-    /// An agent as the router knows them.
-    public func agent(_ id: String) -> RoutingAgent? { agentNumbers[id].map { agentStates[$0].agent } }
-
     /// How many open conversations of a channel an agent has.
     public func load(of agentId: String, on channel: Channel) -> Int { agentNumbers[agentId].map { agentStates[$0].load[channel.slot] } ?? 0 }
 
