@@ -22,3 +22,4 @@ bench:
 	bash Benchmarks/ingestion.sh
 	bash Benchmarks/webchat.sh
 	bash Benchmarks/routing.sh
+	bash Benchmarks/email.sh

@@ -105,6 +105,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "EmailAdapter",
+            dependencies: [
+                "HubCore",
+                "CurlTransport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Adapters/Email",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "HubServer",
             dependencies: [
                 "HubCore",
@@ -113,6 +127,7 @@ let package = Package(
                 "APIAdapter",
                 "WebChatAdapter",
                 "SMSAdapter",
+                "EmailAdapter",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -143,15 +158,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "EmailBenchmark",
+            dependencies: ["EmailAdapter", "CurlTransport", "HubCore", "HubStore", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/Email",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "RoutingBenchmark",
             dependencies: ["HubCore"],
             path: "Benchmarks/Routing",
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "HubCoreTests", dependencies: ["HubCore"], swiftSettings: swiftSettings),
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "HubCoreTests", dependencies: ["HubCore", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SMSAdapterTests", dependencies: [
             "SMSAdapter", "HubCore", .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: swiftSettings),
+        .testTarget(name: "EmailAdapterTests", dependencies: ["EmailAdapter", "HubCore", "HubStore", "TestSupport"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "WebChatAdapterTests", dependencies: ["WebChatAdapter", "HubCore"], swiftSettings: swiftSettings),
         .testTarget(name: "HubStoreTests", dependencies: ["HubStore", "HubCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CurlTransportTests", dependencies: [

@@ -3,18 +3,19 @@
 #
 #   scripts/install-deps.sh          build/run deps: libcurl, SQLite headers, python3 + pip, curl; pytest, requests, schemathesis
 #   scripts/install-deps.sh --test   also the tools of the test and benchmark suites: wrk, headless Chromium and
-#                                    its driver; Selenium and websockets for Python
+#                                    its driver, Dovecot (IMAP), Postfix (for smtp-sink/smtp-source); Selenium,
+#                                    websockets and aiosmtpd for Python
 #
 # Debian packages come from apt-get (through sudo when not root); Python packages from pip.
 # Packages already installed are skipped, so `apt-get update` only runs when something is missing.
 set -euo pipefail
 
 APT_PACKAGES=(libcurl4-openssl-dev libsqlite3-dev python3 python3-pip curl)
-APT_TEST_PACKAGES=(wrk chromium chromium-driver)
+APT_TEST_PACKAGES=(wrk chromium chromium-driver dovecot-imapd postfix)
 PIP_PACKAGES=(pytest requests schemathesis)
 PIP_MODULES=(pytest requests schemathesis)  # import names of PIP_PACKAGES
-PIP_TEST_PACKAGES=(selenium websockets)
-PIP_TEST_MODULES=(selenium websockets)
+PIP_TEST_PACKAGES=(selenium websockets aiosmtpd)
+PIP_TEST_MODULES=(selenium websockets aiosmtpd)
 
 with_test=0
 for arg in "$@"; do
@@ -26,6 +27,15 @@ for arg in "$@"; do
 done
 
 log() { echo "install-deps: $*" >&2; }
+
+POLICY_RC=/usr/sbin/policy-rc.d
+remove_policy=0
+pip_log=""
+cleanup() {
+    if [ "$remove_policy" -eq 1 ]; then "${as_root[@]}" rm -f "$POLICY_RC"; fi
+    if [ -n "$pip_log" ]; then rm -f "$pip_log"; fi
+}
+trap cleanup EXIT
 
 # --- Debian packages ---------------------------------------------------------------------------
 
@@ -51,8 +61,25 @@ if command -v dpkg >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
             exit 1
         fi
         log "installing ${missing[*]}"
+        if printf '%s\n' "${missing[@]}" | grep -qx postfix && command -v debconf-set-selections >/dev/null 2>&1; then
+            # Only postfix's smtp-sink and smtp-source are wanted (Benchmarks/email.sh): install it unconfigured,
+            # not as this machine's mail server (no questions asked, no main.cf written, nothing listening on :25).
+            echo "postfix postfix/main_mailer_type select No configuration" | "${as_root[@]}" debconf-set-selections
+        fi
+        if [ ! -e "$POLICY_RC" ]; then
+            # No service starts while installing: the tests run their own Dovecot on a free port, and in a container
+            # without an init system a failed start in a maintainer script (dovecot, postfix: `invoke-rc.d … || exit 1`)
+            # would fail the whole install. Exit 101 = "action forbidden by policy"; invoke-rc.d then skips the start.
+            printf '#!/bin/sh\n# installed for the duration of scripts/install-deps.sh\nexit 101\n' | "${as_root[@]}" tee "$POLICY_RC" >/dev/null
+            "${as_root[@]}" chmod 755 "$POLICY_RC"
+            remove_policy=1
+        fi
         "${as_root[@]}" DEBIAN_FRONTEND=noninteractive apt-get update -q
         "${as_root[@]}" DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+        if [ "$remove_policy" -eq 1 ]; then
+            "${as_root[@]}" rm -f "$POLICY_RC"
+            remove_policy=0
+        fi
     else
         log "Debian packages present: ${wanted[*]}"
     fi
@@ -78,7 +105,6 @@ if "$python" -c "import ${imports}" >/dev/null 2>&1; then
 else
     log "pip-installing ${PIP_PACKAGES[*]}"
     pip_log=$(mktemp)
-    trap 'rm -f "$pip_log"' EXIT
     if ! "$python" -m pip install --quiet "${PIP_PACKAGES[@]}" 2>"$pip_log"; then
         if grep -q 'externally-managed-environment' "$pip_log"; then
             # PEP 668: this interpreter's packages belong to the OS; pip must be told it may add to them.

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HubCore
 
 /// `X-Twilio-Signature`: base64 HMAC-SHA1 under the auth token of the URL Twilio called followed by
 /// every POST parameter, sorted by name (and by value within a name), as name then value.
@@ -42,11 +43,4 @@ public enum TwilioSignature {
         }
         return variants
     }
-}
-
-/// Compares two strings in time that depends only on their lengths.
-func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-    let x = Array(a.utf8), y = Array(b.utf8)
-    guard x.count == y.count else { return false }
-    return zip(x, y).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
 }

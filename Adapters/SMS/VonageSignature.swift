@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HubCore
 
 /// Vonage's signed webhooks: every parameter but `sig`, sorted by name, `&` and `=` in values
 /// replaced by `_`, joined as `&name=value…`; then MD5 of that and the secret, or an HMAC under the secret.

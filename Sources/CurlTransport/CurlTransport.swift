@@ -24,9 +24,11 @@ public final class CurlTransport: Service, Sendable {
     private let finished = Mutex<CheckedContinuation<Void, Never>?>(nil)
     private let done = Mutex(false)
 
-    public init(logger: Logger = Logger(label: "switchboard.curl")) {
+    /// `maxConnectionsPerHost` caps the connections to any one host (an SMTP relay, a provider's API);
+    /// transfers beyond it wait for a connection to come free.
+    public init(maxConnectionsPerHost: Int = 16, logger: Logger = Logger(label: "switchboard.curl")) {
         Self.globalInit
-        self.multi = MultiHandle()
+        self.multi = MultiHandle(maxConnectionsPerHost: maxConnectionsPerHost)
         self.logger = logger
         let thread = Thread { [self] in self.loop() }
         thread.name = "switchboard-curl"
@@ -37,8 +39,21 @@ public final class CurlTransport: Service, Sendable {
 
     /// Performs an HTTP request; throws `CurlError` when the transfer fails (not on 4xx/5xx).
     public func perform(_ request: TransportRequest) async throws -> TransportResponse {
-        let transfer = try Transfer(request)
-        return try await withTaskCancellationHandler {
+        try await run(Transfer(request))
+    }
+
+    /// Hands a message to an SMTP relay; throws `CurlError` (with the server's reply) when it is refused.
+    public func send(_ mail: MailSubmission) async throws {
+        _ = try await run(Transfer(mail))
+    }
+
+    /// Runs an IMAP fetch or command and returns what the server sent: the message, or the command's untagged answers.
+    public func mailbox(_ request: MailboxRequest) async throws -> [UInt8] {
+        try await run(Transfer(request)).body
+    }
+
+    private func run(_ transfer: Transfer) async throws -> TransportResponse {
+        try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 transfer.continuation = continuation
                 let accepted = state.withLock { state -> Bool in
@@ -136,9 +151,10 @@ private final class MultiHandle: Sendable {
     /// Written once in init; every later use is a thread-safe libcurl call or on the curl thread.
     nonisolated(unsafe) let handle: UnsafeMutableRawPointer
 
-    init() {
+    init(maxConnectionsPerHost: Int) {
         handle = curl_multi_init()
-        sb_curl_multi_setopt_long(handle, CURLMOPT_MAXCONNECTS, 64)
+        sb_curl_multi_setopt_long(handle, CURLMOPT_MAXCONNECTS, max(64, maxConnectionsPerHost * 4))
+        sb_curl_multi_setopt_long(handle, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnectionsPerHost)
     }
 
     deinit { curl_multi_cleanup(handle) }

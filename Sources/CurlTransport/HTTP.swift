@@ -41,6 +41,10 @@ public struct TransportResponse: Sendable {
 public struct CurlError: Error, Sendable, CustomStringConvertible {
     public var code: Int
     public var message: String
+    /// A mail server's last reply code (SMTP 550, IMAP's none), when it answered.
+    public var replyCode: Int?
+    /// That reply's line, as the server wrote it.
+    public var serverReply: String?
 
     public init(code: Int, message: String) {
         self.code = code
@@ -48,7 +52,13 @@ public struct CurlError: Error, Sendable, CustomStringConvertible {
     }
 
     /// Time-outs and connection failures: the peer may well answer a later attempt.
-    public var isTransient: Bool { [6, 7, 28, 35, 52, 55, 56].contains(code) }
+    /// A mail server's 4xx is temporary and its 5xx permanent, whatever the curl code.
+    public var isTransient: Bool {
+        if let replyCode, (400..<600).contains(replyCode) { return replyCode < 500 }
+        return [6, 7, 28, 35, 52, 55, 56].contains(code)
+    }
 
-    public var description: String { "curl error \(code): \(message)" }
+    public var description: String {
+        "curl error \(code): \(message)" + (serverReply.map { " (server: \($0))" } ?? "")
+    }
 }

@@ -6,3 +6,9 @@ public enum Channel: String, Codable, Sendable, CaseIterable, CodingKeyRepresent
     case sms
     case webchat
 }
+
+extension Channel {
+    /// Whether a message continues a conversation only by reference (email's reply token and
+    /// In-Reply-To): a new email is a new conversation, where a new SMS or chat line continues the open one.
+    public var threadsByReference: Bool { self == .email }
+}

@@ -38,6 +38,8 @@ public enum ConsentSource: String, Codable, Sendable {
     /// The provider reported it (an SMS carrier's opt-out error).
     case provider
     case agent, api, unsubscribe, `import`
+    /// A permanent delivery failure (a hard email bounce): the address is suppressed.
+    case bounce
 }
 
 /// One entry of the consent ledger: append-only, the newest per (channel, address, purpose) counts.

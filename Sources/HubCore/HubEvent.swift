@@ -13,6 +13,7 @@ public enum EventType: String, Codable, Sendable, CaseIterable {
     case teamCreated = "team.created"
     case consentRecorded = "consent.recorded"
     case routingConfigured = "routing.configured"
+    case messageQuarantined = "message.quarantined"
 }
 
 /// One entry of the event log, with a monotonic id clients resume from.

@@ -76,6 +76,19 @@ public protocol HubStorage: InboundSink {
     /// An attachment's bytes and content type, nil when unknown.
     func media(id: String) async throws -> (bytes: [UInt8], contentType: String)?
 
+    // MARK: Quarantine and poll cursors
+
+    /// Keeps input that could not be taken as a message, with the reason; appends a `message.quarantined` event.
+    func quarantine(channel: Channel, reason: String, raw: [UInt8]) async throws -> QuarantinedMessage
+    /// Quarantined input, newest first.
+    func quarantined(_ page: PageRequest) async throws -> Page<QuarantinedMessage>
+    /// The original bytes of quarantined input, nil when unknown.
+    func quarantinedRaw(id: String) async throws -> [UInt8]?
+    /// Where a poller (an IMAP mailbox) got to, nil before its first run.
+    func pollCursor(_ key: String) async throws -> String?
+    /// Records durably where a poller got to.
+    func setPollCursor(_ key: String, _ value: String) async throws
+
     // MARK: Web chat visitors
 
     /// Starts a visitor session under a token digest: a new customer, or the one a verified identifier belongs to.

@@ -14,13 +14,19 @@ public struct InboundMessage: Sendable, Equatable {
     public var attachments: [Attachment]
     /// The provider's or integration's id of this message; a repeat with the same id is stored once.
     public var externalId: String?
-    /// Hints that this message continues a conversation (a conversation id or provider thread ids).
+    /// Hints that this message continues a conversation: conversation ids, or ids of messages the hub sent.
     public var threadHints: [String]
+    /// The subject a new conversation takes (an email's).
+    public var subject: String?
+    /// Sent by a machine (an auto-reply): it joins the conversation it continues without reopening it,
+    /// and never opens one.
+    public var automated: Bool
     public var receivedAt: Date
 
     public init(
         channel: Channel, from: String, to: String? = nil, name: String? = nil, text: String, html: String? = nil,
-        attachments: [Attachment] = [], externalId: String? = nil, threadHints: [String] = [], receivedAt: Date
+        attachments: [Attachment] = [], externalId: String? = nil, threadHints: [String] = [], subject: String? = nil,
+        automated: Bool = false, receivedAt: Date
     ) {
         self.channel = channel
         self.from = from
@@ -31,6 +37,8 @@ public struct InboundMessage: Sendable, Equatable {
         self.attachments = attachments
         self.externalId = externalId
         self.threadHints = threadHints
+        self.subject = subject
+        self.automated = automated
         self.receivedAt = receivedAt
     }
 
@@ -58,6 +66,10 @@ public struct InboundMessage: Sendable, Equatable {
             throw ValidationError("externalId", "must be 1–255 characters")
         }
         if let name, name.count > 200 { throw ValidationError("name", "must be at most 200 characters") }
+        if let subject {
+            try requireNoNUL(subject, "subject")
+            if subject.count > 998 { copy.subject = String(subject.prefix(998)) }
+        }
         return copy
     }
 }

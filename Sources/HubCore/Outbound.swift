@@ -44,11 +44,16 @@ public struct OutboundDelivery: Codable, Sendable, Equatable {
     public var purpose: Purpose
     /// The center's address to send from (the number the customer wrote to), nil for the channel's default.
     public var from: String?
+    /// The conversation's subject, for channels that show one (email).
+    public var subject: String?
+    /// The provider ids of the customer's messages in the conversation on this channel, oldest first
+    /// and the one answered last (email threads on them).
+    public var thread: [String]
     public var createdAt: Date
 
     public init(messageId: String, conversationId: String, customerId: String, channel: Channel, to: String, text: String,
                 html: String?, attachments: [Attachment], idempotencyKey: String, purpose: Purpose = .reply, from: String? = nil,
-                createdAt: Date) {
+                subject: String? = nil, thread: [String] = [], createdAt: Date) {
         self.messageId = messageId
         self.conversationId = conversationId
         self.customerId = customerId
@@ -60,11 +65,13 @@ public struct OutboundDelivery: Codable, Sendable, Equatable {
         self.idempotencyKey = idempotencyKey
         self.purpose = purpose
         self.from = from
+        self.subject = subject
+        self.thread = thread
         self.createdAt = createdAt
     }
 
     private enum CodingKeys: String, CodingKey {
-        case messageId, conversationId, customerId, channel, to, text, html, attachments, idempotencyKey, purpose, from, createdAt
+        case messageId, conversationId, customerId, channel, to, text, html, attachments, idempotencyKey, purpose, from, subject, thread, createdAt
     }
 
     public init(from decoder: any Decoder) throws {
@@ -81,6 +88,8 @@ public struct OutboundDelivery: Codable, Sendable, Equatable {
         // Rows queued before purposes existed were all replies.
         purpose = try container.decodeIfPresent(Purpose.self, forKey: .purpose) ?? .reply
         from = try container.decodeIfPresent(String.self, forKey: .from)
+        subject = try container.decodeIfPresent(String.self, forKey: .subject)
+        thread = try container.decodeIfPresent([String].self, forKey: .thread) ?? []
         createdAt = try container.decode(Date.self, forKey: .createdAt)
     }
 }

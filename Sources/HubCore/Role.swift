@@ -26,6 +26,8 @@ public enum Role: String, Codable, Sendable, CaseIterable {
 public enum Permission: String, Sendable, CaseIterable {
     case manageTokens, manageAgents, readAgents, readCustomers, writeCustomers
     case readConversations, writeConversations, readEvents, ingest
+    /// Inbound input set aside as unreadable (supervisors and admins).
+    case readQuarantine
 }
 
 /// Who made a request: the token's role and, for staff, the agent behind it.

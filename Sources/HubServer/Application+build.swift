@@ -1,11 +1,13 @@
 import APIAdapter
 import CurlTransport
+import EmailAdapter
 import HubCore
 import HubStore
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import Prometheus
+import ServiceLifecycle
 import SMSAdapter
 import WebChatAdapter
 
@@ -16,8 +18,8 @@ public func buildApplication(
     logger: Logger
 ) async throws -> some ApplicationProtocol {
     let storage = try SQLiteHubStorage(path: configuration.databasePath, logger: logger)
-    let transport = CurlTransport(logger: logger)
-    var senders: [any OutboundSender] = [WebChatSender()]
+    let transport = CurlTransport(maxConnectionsPerHost: configuration.maxConnectionsPerHost, logger: logger)
+    var senders: [any OutboundSender] = [WebChatSender(), EmailSender(configuration: configuration.email, transport: transport, storage: storage)]
     if !configuration.sms.profiles.isEmpty {
         senders.append(SMSSender(configuration: configuration.sms, transport: transport, storage: storage))
     }
@@ -39,15 +41,21 @@ public func buildApplication(
     let webChat = WebChatController<AppRequestContext>(storage: storage, fanout: fanout, configuration: configuration.webChat)
     let sockets = Router(context: WebChatSocketContext.self)
     webChat.addSocketRoute(to: sockets)
+    let emailIntake = EmailIntake(storage: storage, configuration: configuration.email)
+    var services: [any Service] = [storage, transport, dispatcher, SnoozeTimer(storage: storage, logger: logger), fanout, routing]
+    if let mailbox = configuration.email.imap {
+        services.append(IMAPPoller(mailbox: mailbox, intake: emailIntake, storage: storage, transport: transport, logger: logger))
+    }
     return Application(
         router: buildRouter(
             storage: storage, registry: registry, webChat: webChat, routing: routing,
-            sms: SMSWebhookController(storage: storage, transport: transport, configuration: configuration.sms, logger: logger)
+            sms: SMSWebhookController(storage: storage, transport: transport, configuration: configuration.sms, logger: logger),
+            email: EmailWebhookController(intake: emailIntake)
         ),
         server: .http1WebSocketUpgrade(webSocketRouter: sockets),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Switchboard"),
         // Shut down in reverse: the server stops taking requests first, the store commits last.
-        services: [storage, transport, dispatcher, SnoozeTimer(storage: storage, logger: logger), fanout, routing],
+        services: services,
         logger: logger
     )
 }
@@ -56,7 +64,8 @@ public func buildApplication(
 /// tokens, the `/v1` API behind bearer authentication.
 public func buildRouter(
     storage: any HubStorage, registry: PrometheusCollectorRegistry, webChat: WebChatController<AppRequestContext>,
-    routing: RoutingService? = nil, sms: SMSWebhookController<AppRequestContext>? = nil, sseHeartbeat: Duration = .seconds(15)
+    routing: RoutingService? = nil, sms: SMSWebhookController<AppRequestContext>? = nil,
+    email: EmailWebhookController<AppRequestContext>? = nil, sseHeartbeat: Duration = .seconds(15)
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ErrorMiddleware())
@@ -68,6 +77,7 @@ public func buildRouter(
         .add(middleware: WebChatCORSMiddleware(configuration: webChat.configuration))
         .add(middleware: ErrorMiddleware()))
     sms?.addRoutes(to: router.group("webhooks/sms"))
+    email?.addRoutes(to: router.group("webhooks/email"))
     let v1 = router.group("v1").add(middleware: AuthMiddleware(storage: storage, cache: PrincipalCache()))
     APIInboundController<AppRequestContext>(sink: storage).addRoutes(to: v1.group().add(middleware: RequirePermission(.ingest)))
     TokensController(storage: storage).addRoutes(to: v1)
@@ -75,6 +85,7 @@ public func buildRouter(
     CustomersController(storage: storage).addRoutes(to: v1)
     ConversationsController(storage: storage, fanout: webChat.fanout).addRoutes(to: v1)
     EventsController(storage: storage, fanout: webChat.fanout, heartbeat: sseHeartbeat).addRoutes(to: v1)
+    QuarantineController(storage: storage).addRoutes(to: v1)
     if let routing { RoutingController(storage: storage, router: routing).addRoutes(to: v1) }
     return router
 }

@@ -1,5 +1,7 @@
 import Foundation
 import Configuration
+import CurlTransport
+import EmailAdapter
 import HubCore
 import Logging
 import SMSAdapter
@@ -33,6 +35,15 @@ public struct HubConfiguration: Sendable {
     /// `sms.publicBaseUrl` is the hub's URL as providers call it; `sms.defaultRegion`; `sms.optOutPolicy`
     /// (`all` or `marketing`); `sms.stopReply`, `sms.startReply`, `sms.helpReply`.
     public var sms = SMSConfiguration()
+    /// `email.*`: the email channel. `email.address` (the center's mailbox, `support@localhost`), `email.fromName`,
+    /// `email.replySecret` (signs reply addresses), `email.webhookSecret` (turns on `POST /webhooks/email`),
+    /// `email.defaultSubject`, `email.maxMessageBytes` (25 MiB), `email.maxAttachments` (20);
+    /// `email.smtp.url` (`smtp://host:587` or `smtps://host:465`), `email.smtp.tls` (none|optional|required, default
+    /// required), `email.smtp.username`, `email.smtp.password`; `email.imap.url` (`imap://host:143/INBOX` or
+    /// `imaps://…`), `email.imap.tls`, `email.imap.username`, `email.imap.password`, `email.imap.pollSeconds` (30).
+    public var email = EmailConfiguration()
+    /// `transport.maxConnectionsPerHost` (16): connections open at once to one SMTP relay or provider API.
+    public var maxConnectionsPerHost = 16
     /// `routing.file`: a JSON file of routing rules, queues and calendars, used until `PUT /v1/routing/configuration`
     /// stores one; unset, one general queue with the standard service levels.
     public var routingFile: String?
@@ -51,6 +62,8 @@ public struct HubConfiguration: Sendable {
         outboxMaxAttempts = reader.int(forKey: "outbox.maxAttempts", default: outboxMaxAttempts)
         webChat = Self.webChat(reader)
         sms = Self.sms(reader, host: host, port: port)
+        email = Self.email(reader)
+        maxConnectionsPerHost = reader.int(forKey: "transport.maxConnectionsPerHost", default: maxConnectionsPerHost)
         routingFile = reader.string(forKey: "routing.file")
         logLevel = reader.string(forKey: "log.level").flatMap(Logger.Level.init(rawValue:)) ?? logLevel
     }
@@ -60,6 +73,31 @@ public struct HubConfiguration: Sendable {
         guard let routingFile else { return .standard }
         let data = try Data(contentsOf: URL(fileURLWithPath: routingFile))
         return try JSONDecoder().decode(RoutingConfiguration.self, from: data).validated()
+    }
+
+    private static func email(_ reader: ConfigReader) -> EmailConfiguration {
+        func credentials(_ prefix: String) -> MailCredentials? {
+            guard let username = reader.string(forKey: ConfigKey(["email", prefix, "username"])) else { return nil }
+            return MailCredentials(username: username, password: reader.string(forKey: ConfigKey(["email", prefix, "password"]), isSecret: true) ?? "")
+        }
+        func tls(_ prefix: String) -> MailTLS {
+            reader.string(forKey: ConfigKey(["email", prefix, "tls"])).flatMap(MailTLS.init(rawValue:)) ?? .required
+        }
+        let defaults = EmailConfiguration()
+        return EmailConfiguration(
+            address: reader.string(forKey: "email.address", default: defaults.address),
+            fromName: reader.string(forKey: "email.fromName"),
+            replySecret: reader.string(forKey: "email.replySecret", isSecret: true),
+            webhookSecret: reader.string(forKey: "email.webhookSecret", isSecret: true),
+            defaultSubject: reader.string(forKey: "email.defaultSubject", default: defaults.defaultSubject),
+            smtp: reader.string(forKey: "email.smtp.url").map { SMTPRelay(url: $0, tls: tls("smtp"), credentials: credentials("smtp")) },
+            imap: reader.string(forKey: "email.imap.url").map {
+                IMAPMailbox(url: $0, tls: tls("imap"), credentials: credentials("imap"),
+                            pollInterval: .seconds(max(1, reader.int(forKey: "email.imap.pollSeconds", default: 30))))
+            },
+            maxMessageBytes: reader.int(forKey: "email.maxMessageBytes", default: defaults.maxMessageBytes),
+            maxAttachments: reader.int(forKey: "email.maxAttachments", default: defaults.maxAttachments)
+        )
     }
 
     private static func sms(_ reader: ConfigReader, host: String, port: Int) -> SMSConfiguration {

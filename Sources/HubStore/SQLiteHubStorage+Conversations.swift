@@ -91,10 +91,16 @@ extension SQLiteHubStorage {
         }
         message.deliveryState = .queued
         try message.insert(db)
+        // Email threads on the provider ids of the customer's messages, the one answered last.
+        let thread = !conversation.channel.threadsByReference ? [] : try String.fetchAll(db, sql: """
+            SELECT external_id FROM message WHERE conversation_id = ? AND direction = 'inbound' AND channel = ? AND external_id IS NOT NULL
+            ORDER BY id DESC LIMIT 20
+            """, arguments: [conversation.id, conversation.channel.rawValue]).reversed()
         let delivery = OutboundDelivery(
             messageId: message.id, conversationId: conversation.id, customerId: conversation.customerId,
             channel: conversation.channel, to: address, text: message.text, html: message.html,
-            attachments: message.attachments, idempotencyKey: message.id, purpose: purpose, from: conversation.via, createdAt: now
+            attachments: message.attachments, idempotencyKey: message.id, purpose: purpose, from: conversation.via,
+            subject: conversation.subject, thread: Array(thread), createdAt: now
         )
         try db.execute(sql: """
             INSERT INTO outbox (message_id, idempotency_key, payload, state, attempts, next_attempt_at, created_at, updated_at)

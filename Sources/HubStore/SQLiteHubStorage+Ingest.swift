@@ -66,25 +66,39 @@ extension SQLiteHubStorage {
         return customer.id
     }
 
-    /// The conversation a message continues — a hinted one of the same customer, else the
-    /// customer's latest unresolved one on the channel — or a new one.
+    /// The conversation a message continues — a hinted one of the same customer, else (on channels
+    /// that do not thread by reference) the customer's latest unresolved one on the channel — or a new one.
+    /// An automated message joins what it continues as it is, and never opens a conversation.
     private static func findOrOpenConversation(for customerId: String, _ inbound: InboundMessage, db: Database, now: Date) throws -> ConversationRef {
         var found: Conversation?
         for hint in inbound.threadHints.prefix(10) {
-            if let hinted = try Conversation.fetchOne(db, key: hint), hinted.customerId == customerId {
+            // A conversation id, or the id of a message the hub sent in it.
+            var hinted = try Conversation.fetchOne(db, key: hint)
+            if hinted == nil, let conversationId = try String.fetchOne(db.cachedStatement(sql: """
+                SELECT conversation_id FROM message WHERE id = ? AND direction = 'outbound'
+                """), arguments: [hint]) {
+                hinted = try Conversation.fetchOne(db, key: conversationId)
+            }
+            if let hinted, hinted.customerId == customerId {
                 found = hinted
                 break
             }
         }
-        if found == nil, let row = try Row.fetchOne(db.cachedStatement(sql: """
+        if found == nil, !inbound.channel.threadsByReference, let row = try Row.fetchOne(db.cachedStatement(sql: """
             SELECT id, status, team_id, assignee_id FROM conversation
             WHERE customer_id = ? AND channel = ? AND status <> 'resolved' ORDER BY id DESC LIMIT 1
             """), arguments: [customerId, inbound.channel.rawValue]) {
             // The common case, an open conversation, needs no full record.
-            if row["status"] == ConversationStatus.open.rawValue {
+            if row["status"] == ConversationStatus.open.rawValue || inbound.automated {
                 return ConversationRef(id: row["id"], customerId: customerId, teamId: row["team_id"], assigneeId: row["assignee_id"])
             }
             found = try Conversation.fetchOne(db, key: row["id"] as String)
+        }
+        if inbound.automated {
+            guard let conversation = found else {
+                throw HubError.unprocessable("automated_without_conversation", "An automated message (an auto-reply) that continues no conversation opens none.")
+            }
+            return ConversationRef(id: conversation.id, customerId: customerId, teamId: conversation.teamId, assigneeId: conversation.assigneeId)
         }
         if var conversation = found {
             if conversation.status != .open {
@@ -108,7 +122,7 @@ extension SQLiteHubStorage {
         }
         let conversation = Conversation(
             id: HubID.make("conv", now: now), customerId: customerId, channel: inbound.channel,
-            createdAt: now, updatedAt: now, lastActivityAt: now, via: inbound.to, waitingSince: now
+            subject: inbound.subject, createdAt: now, updatedAt: now, lastActivityAt: now, via: inbound.to, waitingSince: now
         )
         try conversation.insert(db)
         try appendEvent(db, .conversationCreated, data: conversation, conversation: conversation, at: now)

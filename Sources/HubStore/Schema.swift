@@ -228,6 +228,23 @@ enum Schema {
                 CREATE INDEX channel_preference_customer ON channel_preference(customer_id);
                 """)
         }
+        migrator.registerMigration("v7-email") { db in
+            try db.execute(sql: """
+                CREATE TABLE quarantine (
+                    id TEXT PRIMARY KEY,
+                    channel TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    raw BLOB NOT NULL,
+                    size INTEGER NOT NULL,
+                    received_at TEXT NOT NULL
+                );
+                CREATE TABLE poll_cursor (
+                    key TEXT PRIMARY KEY,
+                    value TEXT NOT NULL,
+                    updated_at TEXT NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import HubCore
+import TestSupport
 import Testing
 
 @Suite("HubID")

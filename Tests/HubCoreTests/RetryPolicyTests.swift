@@ -1,4 +1,5 @@
 import HubCore
+import TestSupport
 import Testing
 
 @Suite("RetryPolicy")

@@ -1,5 +1,6 @@
 import Foundation
 import HubCore
+import TestSupport
 import Testing
 
 /// Random sequences of arrivals, presence changes, resolves, transfers, skill changes and clock

@@ -10,10 +10,10 @@ struct ConversationTests {
         let clock = TestClock()
         let store = try makeStore(now: clock)
 
-        let first = try await store.receive(inbound(from: "carol@example.com", text: "one"))
+        let first = try await store.receive(inbound(from: "+15551230001", text: "one", channel: .sms))
         clock.advance(by: 60)
-        // The same mailbox: only the domain's case differs, and domains are case-insensitive.
-        let second = try await store.receive(inbound(from: "carol@EXAMPLE.com", text: "two"))
+        // The same number written another way. (Email threads by reference instead: EmailStoreTests.)
+        let second = try await store.receive(inbound(from: "+1 555 123 0001", text: "two", channel: .sms))
         #expect(second.customerId == first.customerId)
         #expect(second.conversationId == first.conversationId)
         let joined = try await store.conversation(id: first.conversationId)
@@ -25,7 +25,7 @@ struct ConversationTests {
         #expect(resolved.resolvedAt == clock.now())
 
         clock.advance(by: 60)
-        let third = try await store.receive(inbound(from: "carol@example.com", text: "three"))
+        let third = try await store.receive(inbound(from: "+15551230001", text: "three", channel: .sms))
         #expect(third.customerId == first.customerId)
         #expect(third.conversationId != first.conversationId)
 
@@ -45,11 +45,11 @@ struct ConversationTests {
     func pendingConversationReopens() async throws {
         let clock = TestClock()
         let store = try makeStore(now: clock)
-        let first = try await store.receive(inbound(from: "dan@example.com"))
+        let first = try await store.receive(inbound(from: "+15551230002", channel: .sms))
         _ = try await store.setStatus(conversationId: first.conversationId, .pending, snoozedUntil: nil)
 
         let before = try await store.latestEventId()
-        let second = try await store.receive(inbound(from: "dan@example.com", text: "any news?"))
+        let second = try await store.receive(inbound(from: "+15551230002", text: "any news?", channel: .sms))
         #expect(second.conversationId == first.conversationId)
         let reopened = try await store.conversation(id: first.conversationId)
         #expect(reopened.status == .open)

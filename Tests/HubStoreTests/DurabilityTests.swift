@@ -13,7 +13,7 @@ struct DurabilityTests {
         let first = try makeStore(at: path, now: clock)
         let results = try await withThrowingTaskGroup(of: IngestResult.self, returning: [IngestResult].self) { group in
             for index in 0..<50 {
-                let message = inbound(from: "durable\(index % 5)@example.com", text: "note \(index)", externalId: "durable-\(index)")
+                let message = inbound(from: "durable\(index % 5)@example.com", text: "note \(index)", channel: .api, externalId: "durable-\(index)")
                 group.addTask { try await first.receive(message) }
             }
             var collected: [IngestResult] = []
@@ -44,7 +44,7 @@ struct DurabilityTests {
         #expect(latestAfter == latestBefore)
 
         // Deduplication survives the restart too.
-        let repeated = try await second.receive(inbound(from: "durable0@example.com", text: "note 0", externalId: "durable-0"))
+        let repeated = try await second.receive(inbound(from: "durable0@example.com", text: "note 0", channel: .api, externalId: "durable-0"))
         #expect(repeated.duplicate)
 
         let fresh = try await second.receive(inbound(from: "new@example.com", externalId: "after-reopen"))

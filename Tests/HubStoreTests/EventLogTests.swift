@@ -41,8 +41,8 @@ struct EventLogTests {
         let agent = try await store.createAgent(AgentDraft(name: "Ann", teamIds: [billing.id]))
         let scope = AccessScope.own(agentId: agent.id, teamIds: [billing.id])
 
-        let ours = try await store.receive(inbound(from: "one@example.com"))
-        let theirs = try await store.receive(inbound(from: "two@example.com"))
+        let ours = try await store.receive(inbound(from: "one@example.com", channel: .api))
+        let theirs = try await store.receive(inbound(from: "two@example.com", channel: .api))
 
         // Nobody's work yet: only events outside conversations (teams, agents, customers) are visible.
         let beforeAssignment = try await store.events(after: 0, scope: scope, limit: 1_000)
@@ -53,8 +53,8 @@ struct EventLogTests {
         #expect(assigned.teamId == billing.id)
         #expect(assigned.assigneeId == nil)
         _ = try await store.assign(conversationId: theirs.conversationId, agentId: nil, teamId: support.id)
-        _ = try await store.receive(inbound(from: "one@example.com", text: "again"))
-        _ = try await store.receive(inbound(from: "two@example.com", text: "again"))
+        _ = try await store.receive(inbound(from: "one@example.com", text: "again", channel: .api))
+        _ = try await store.receive(inbound(from: "two@example.com", text: "again", channel: .api))
 
         let visible = try await store.events(after: 0, scope: scope, limit: 1_000)
         let conversationEvents = visible.filter { $0.conversationId != nil }

@@ -98,7 +98,7 @@ struct IngestTests {
 
         let results = try await withThrowingTaskGroup(of: (Int, IngestResult).self, returning: [Int: IngestResult].self) { group in
             for index in 0..<count {
-                let message = inbound(from: "customer\(index % senders)@example.com", text: "message \(index)", externalId: "ext-\(index)")
+                let message = inbound(from: "customer\(index % senders)@example.com", text: "message \(index)", channel: .api, externalId: "ext-\(index)")
                 group.addTask {
                     let result = try await store.receive(message)
                     return (index, result)
@@ -151,7 +151,7 @@ struct IngestTests {
         let latest = try await store.latestEventId()
         let retried = try await withThrowingTaskGroup(of: (Int, IngestResult).self, returning: [(Int, IngestResult)].self) { group in
             for index in stride(from: 0, to: count, by: 7) {
-                let message = inbound(from: "customer\(index % senders)@example.com", text: "again", externalId: "ext-\(index)")
+                let message = inbound(from: "customer\(index % senders)@example.com", text: "again", channel: .api, externalId: "ext-\(index)")
                 group.addTask {
                     let result = try await store.receive(message)
                     return (index, result)

@@ -217,7 +217,8 @@ struct RoutingStoreTests {
         let started = try await store.conversation(id: notice.conversationId)
         #expect(started.status == .pending && started.waitingSince == nil)
         clock.advance(by: 60)
-        let answer = try await store.receive(inbound(from: "ana@example.com", text: "Thanks, where is it?"))
+        // An email answer names the notice it answers (In-Reply-To).
+        let answer = try await store.receive(inbound(from: "ana@example.com", text: "Thanks, where is it?", threadHints: [notice.id]))
         #expect(answer.conversationId == notice.conversationId)
         let waiting = try await store.conversation(id: notice.conversationId)
         #expect(waiting.status == .open && waiting.waitingSince == TestClock.start.addingTimeInterval(60))

@@ -74,6 +74,37 @@ def wait_for(predicate, timeout: float = 10.0, interval: float = 0.1, what: str 
         time.sleep(interval)
 
 
+def get_message(server, message_id: str) -> dict:
+    r = server.get(f"/v1/messages/{message_id}")
+    assert r.status_code == 200, f"{r.status_code} {r.text}"
+    return r.json()
+
+
+def get_conversation(server, conversation_id: str) -> dict:
+    r = server.get(f"/v1/conversations/{conversation_id}")
+    assert r.status_code == 200, f"{r.status_code} {r.text}"
+    return r.json()
+
+
+def messages_of(server, conversation_id: str) -> list:
+    """Every message of a conversation, oldest first."""
+    return server.paginate(f"/v1/conversations/{conversation_id}/messages")
+
+
+def wait_state(server, message_id: str, *states: str, timeout: float = 10.0) -> dict:
+    """Waits until the message's deliveryState is one of `states` and returns the message."""
+    last = {}
+
+    def reached():
+        last["message"] = get_message(server, message_id)
+        return last["message"] if last["message"]["deliveryState"] in states else None
+
+    try:
+        return wait_for(reached, timeout, interval=0.1, what=f"message {message_id} in {states}")
+    except AssertionError as error:
+        raise AssertionError(f"{error}; last seen: {last.get('message')}\n{server.log_tail(20)}") from None
+
+
 def last_line(text: str) -> str:
     lines = [line for line in text.splitlines() if line.strip()]
     assert lines, f"no output: {text!r}"
@@ -357,3 +388,38 @@ class SSEClient:
             if predicate(event):
                 return events
         raise AssertionError(f"no matching event among {limit}")
+
+
+# -- mail servers (Tests/e2e/mail_servers.py) --------------------------------------------------------
+
+
+@pytest.fixture
+def smtp_capture():
+    """A capturing SMTP relay (aiosmtpd) on 127.0.0.1: `.url`, `.messages()`, `.wait_for_messages(n)`, `.reject(…)`."""
+    from mail_servers import SmtpCapture
+
+    with SmtpCapture() as capture:
+        yield capture
+
+
+@pytest.fixture
+def imap_server():
+    """A private Dovecot IMAP server with one mailbox (user `support`, password `pw`): `.url`, `.deliver(raw)`,
+    `.messages()`, `.flags_of_all()`. Stopped and removed at teardown.
+
+    Dovecot that cannot start fails the test when running as root (as CI does, where `scripts/install-deps.sh --test`
+    installed it), and skips it, with Dovecot's own explanation, for other users."""
+    from mail_servers import DovecotImap, MailServerUnavailable
+
+    imap = DovecotImap()
+    try:
+        imap.start()
+    except MailServerUnavailable as error:
+        imap.close()
+        if os.geteuid() == 0:
+            pytest.fail(f"Dovecot did not start: {error}")
+        pytest.skip(f"Dovecot cannot run here as uid {os.geteuid()}: {error}")
+    try:
+        yield imap
+    finally:
+        imap.close()

@@ -14,7 +14,7 @@ import uuid
 
 import requests
 
-from conftest import assert_error, wait_for
+from conftest import assert_error, get_conversation, wait_for
 
 ROUTER_TIMEOUT = 5.0
 # How long to watch that the router does NOT do something (assign over capacity, assign without skills).
@@ -53,19 +53,17 @@ def inbound(server, customer: str, text: str = "Hello, I need help.", session=No
     return created(server.inbound(customer, text, external_id=f"ext-{uuid.uuid4().hex}", session=session))
 
 
-def conversation(server, conversation_id: str) -> dict:
-    return ok(server.get(f"/v1/conversations/{conversation_id}"))
 
 
 def assigned_to(server, conversation_id: str, agent_id: str):
     """For wait_for: the conversation once it is assigned to `agent_id`."""
-    body = conversation(server, conversation_id)
+    body = get_conversation(server, conversation_id)
     return body if body.get("assigneeId") == agent_id else None
 
 
 def queued_in(server, conversation_id: str, queue_id: str):
     """For wait_for: the conversation once the router has placed it in `queue_id` (and it waits)."""
-    body = conversation(server, conversation_id)
+    body = get_conversation(server, conversation_id)
     return body if body.get("queueId") == queue_id and "waitingSince" in body else None
 
 
@@ -98,7 +96,7 @@ def test_router_assigns_within_capacity_and_explains_why(server):
 
     first = inbound(server, f"first-{run}@example.test")["conversationId"]
     wait_for(lambda: assigned_to(server, first, agent["id"]), ROUTER_TIMEOUT, what="first conversation assigned to the agent")
-    body = conversation(server, first)
+    body = get_conversation(server, first)
     assert body["queueId"] == "general", body
     assert body["status"] == "open", body
     for field in ("waitingSince", "assignedAt", "slaDueAt"):
@@ -108,7 +106,7 @@ def test_router_assigns_within_capacity_and_explains_why(server):
     second = inbound(server, f"second-{run}@example.test")["conversationId"]
     waiting = wait_for(lambda: queued_in(server, second, "general"), ROUTER_TIMEOUT, what="second conversation queued")
     time.sleep(QUIET)
-    waiting = conversation(server, second)
+    waiting = get_conversation(server, second)
     assert "assigneeId" not in waiting, f"assigned over capacity: {waiting}"
     assert live_queue(server, "general")["depth"] == 1
 
@@ -161,7 +159,7 @@ def test_never_over_capacity_under_concurrent_inbound(server):
     assert len(set(ids)) == 10, ids
 
     def states():
-        return [conversation(server, cid) for cid in ids]
+        return [get_conversation(server, cid) for cid in ids]
 
     def settled():
         current = states()
@@ -198,7 +196,7 @@ def test_agent_going_offline_returns_conversations_to_the_queue(server):
     set_presence(server, agent["id"], "offline")
 
     def back_in_queue(cid):
-        body = conversation(server, cid)
+        body = get_conversation(server, cid)
         return body if "assigneeId" not in body else None
 
     for cid in ids:
@@ -269,7 +267,7 @@ def test_transfer_to_an_agent(server):
     wait_for(lambda: assigned_to(server, other, first_agent["id"]), ROUTER_TIMEOUT, what="next one to the first agent")
     assert_error(server.post(f"/v1/conversations/{other}/transfer", json={"agentId": second_agent["id"]}), 409, "agent_at_capacity")
     time.sleep(QUIET)
-    assert conversation(server, cid)["assigneeId"] == second_agent["id"]
+    assert get_conversation(server, cid)["assigneeId"] == second_agent["id"]
 
 
 # -- customers: tier and account manager ----------------------------------------------------------
@@ -308,7 +306,7 @@ def test_conversation_of_a_vip_goes_to_the_account_manager(server):
     set_presence(server, manager["id"], "available")
 
     second = created(server.inbound(f"am-{run}@example.test", "Back again", external_id=f"am2-{run}"))["conversationId"]
-    body = wait_for(lambda: conversation(server, second).get("assigneeId") and conversation(server, second), ROUTER_TIMEOUT, what="assigned")
+    body = wait_for(lambda: get_conversation(server, second).get("assigneeId") and get_conversation(server, second), ROUTER_TIMEOUT, what="assigned")
     assert body["assigneeId"] == manager["id"], body
     assert body["tier"] == "vip", body
     last = routing(server, second)[-1]
@@ -357,7 +355,7 @@ def test_configuration_validation_and_skill_based_queue(server):
     cid = inbound(server, f"billing-{run}@example.test", "Question about my invoice")["conversationId"]
     wait_for(lambda: queued_in(server, cid, "billing"), ROUTER_TIMEOUT, what="conversation in the billing queue")
     time.sleep(QUIET)
-    body = conversation(server, cid)
+    body = get_conversation(server, cid)
     assert "assigneeId" not in body, f"assigned without the skill: {body}"
     assert live_queue(server, "billing")["depth"] == 1
     queued = routing(server, cid)[0]
@@ -371,7 +369,7 @@ def test_configuration_validation_and_skill_based_queue(server):
     other = inbound(server, f"general-{run}@example.test", "Where is my parcel?")["conversationId"]
     wait_for(lambda: assigned_to(server, other, generalist["id"]) or assigned_to(server, other, specialist["id"]),
              ROUTER_TIMEOUT, what="general conversation assigned")
-    assert conversation(server, other)["queueId"] == "general"
+    assert get_conversation(server, other)["queueId"] == "general"
 
 
 def test_routing_permissions(server):

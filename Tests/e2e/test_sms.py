@@ -15,7 +15,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from conftest import assert_error, wait_for
+from conftest import assert_error, get_message, messages_of, wait_for, wait_state
 from sms_double import (
     SmsDouble,
     new_twilio_sid,
@@ -143,8 +143,6 @@ def sms_conversations(hub) -> list:
     return conversations
 
 
-def messages_of(hub, conversation_id: str) -> list:
-    return hub.paginate(f"/v1/conversations/{conversation_id}/messages")
 
 
 def sms_messages(hub, direction: str = None) -> list:
@@ -175,23 +173,8 @@ def identities(hub, customer_id: str) -> list:
     return [(i["channel"], i["address"]) for i in r.json()["items"]]
 
 
-def get_message(hub, message_id: str) -> dict:
-    r = hub.get(f"/v1/messages/{message_id}")
-    assert r.status_code == 200, f"{r.status_code} {r.text}"
-    return r.json()
 
 
-def wait_state(hub, message_id: str, *states: str, timeout: float = WAIT) -> dict:
-    last = {}
-
-    def reached():
-        last["message"] = get_message(hub, message_id)
-        return last["message"] if last["message"]["deliveryState"] in states else None
-
-    try:
-        return wait_for(reached, timeout, interval=0.1, what=f"message {message_id} in {states}")
-    except AssertionError as error:
-        raise AssertionError(f"{error}; last seen: {last.get('message')}\n{hub.log_tail(20)}") from None
 
 
 def reply(hub, conversation_id: str, text: str) -> dict:

@@ -17,7 +17,7 @@ import requests
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from conftest import assert_error, wait_for
+from conftest import assert_error, get_conversation, messages_of, wait_for
 
 INJECTION = "<img src=x onerror=alert(1)>"
 WS_TIMEOUT = 5.0
@@ -106,18 +106,12 @@ def assert_bad_request(r: requests.Response):
 # -- the agent's side (the inbox API with the admin token) ------------------------------------
 
 
-def conversation(server, conversation_id: str) -> dict:
-    r = server.get(f"/v1/conversations/{conversation_id}")
-    assert r.status_code == 200, f"{r.status_code} {r.text}"
-    return r.json()
 
 
-def inbox_messages(server, conversation_id: str) -> list:
-    return server.paginate(f"/v1/conversations/{conversation_id}/messages")
 
 
 def inbound(server, conversation_id: str) -> list:
-    return [m for m in inbox_messages(server, conversation_id) if m["direction"] == "inbound"]
+    return [m for m in messages_of(server, conversation_id) if m["direction"] == "inbound"]
 
 
 def webchat_conversations(server) -> list:
@@ -303,7 +297,7 @@ def test_message_is_stored_once_per_client_id_and_reaches_the_inbox(server):
     assert first["conversationId"] in conversations, conversations
     assert conversations[first["conversationId"]]["channel"] == "webchat"
     assert all(c["channel"] == "webchat" for c in conversations.values()), conversations
-    messages = inbox_messages(server, first["conversationId"])
+    messages = messages_of(server, first["conversationId"])
     assert [(m["id"], m["direction"], m["kind"], m["text"]) for m in messages] == [
         (first["id"], "inbound", "message", "Where is my order?")
     ], messages
@@ -322,7 +316,7 @@ def test_markup_comes_back_literal_from_both_apis(server):
     assert [(m["from"], m["text"]) for m in items] == [("visitor", t) for t in texts] + [("agent", agent_text)], items
     assert items[-1]["id"] == answer["id"]
 
-    inbox = inbox_messages(server, conversation_id)
+    inbox = messages_of(server, conversation_id)
     assert [m["text"] for m in inbox if m["direction"] == "inbound"] == texts, inbox
     assert [m["text"] for m in inbox if m["direction"] == "outbound"] == [agent_text], inbox
     assert [m["id"] for m in inbox if m["direction"] == "inbound"] == [m["id"] for m in stored], inbox
@@ -358,7 +352,7 @@ def test_agent_reply_reaches_the_socket_and_a_private_note_never_does(server):
     assert [(m["id"], m["from"]) for m in items] == [(first["id"], "visitor"), (answer["id"], "agent")], items
     assert note_text not in json.dumps(items)
     # The note exists for agents, so its absence above means something.
-    assert [m["kind"] for m in inbox_messages(server, conversation_id) if m["text"] == note_text] == ["note"]
+    assert [m["kind"] for m in messages_of(server, conversation_id) if m["text"] == note_text] == ["note"]
 
 
 def test_resume_after_an_id_delivers_only_later_messages_once(server):
@@ -588,9 +582,9 @@ def test_verified_identity_joins_sessions_to_one_customer(make_server):
     anonymous = new_visitor(server)
     m3 = sent(server, anonymous["token"], "just looking")
 
-    customer_1 = conversation(server, m1["conversationId"])["customerId"]
-    customer_2 = conversation(server, m2["conversationId"])["customerId"]
-    customer_3 = conversation(server, m3["conversationId"])["customerId"]
+    customer_1 = get_conversation(server, m1["conversationId"])["customerId"]
+    customer_2 = get_conversation(server, m2["conversationId"])["customerId"]
+    customer_3 = get_conversation(server, m3["conversationId"])["customerId"]
     assert customer_1 == customer_2, (customer_1, customer_2)
     assert customer_3 != customer_1
     assert {c["customerId"] for c in webchat_conversations(server)} == {customer_1, customer_3}
@@ -667,7 +661,7 @@ def test_unanswered_chat_is_abandoned_after_the_visitor_leaves(make_server):
             await helped.until(is_message(answer["id"]))
             # Connected for longer than abandonAfterSeconds: not abandoned while the visitor is still there.
             await asyncio.sleep(1.5)
-            still_there = await asyncio.to_thread(conversation, server, left_ack["message"]["conversationId"])
+            still_there = await asyncio.to_thread(get_conversation, server, left_ack["message"]["conversationId"])
         finally:
             await helped.close()
             await left.close()
@@ -676,11 +670,11 @@ def test_unanswered_chat_is_abandoned_after_the_visitor_leaves(make_server):
     left_id, helped_id, still_there = run(scenario())
     assert still_there.get("abandonedAt") is None, still_there
     abandoned = wait_for(
-        lambda: conversation(server, left_id).get("abandonedAt"), timeout=6, interval=0.2, what="abandonedAt of the unanswered chat"
+        lambda: get_conversation(server, left_id).get("abandonedAt"), timeout=6, interval=0.2, what="abandonedAt of the unanswered chat"
     )
     assert isinstance(abandoned, str), abandoned
     time.sleep(0.5)
-    assert conversation(server, helped_id).get("abandonedAt") is None, conversation(server, helped_id)
+    assert get_conversation(server, helped_id).get("abandonedAt") is None, get_conversation(server, helped_id)
 
 
 def test_leave_marks_an_unanswered_chat_abandoned_at_once(server):
@@ -689,14 +683,14 @@ def test_leave_marks_an_unanswered_chat_abandoned_at_once(server):
     m1 = sent(server, alone["token"], "bye")
     r = visitor_request(server, "POST", "/webchat/v1/leave", alone["token"])
     assert r.status_code == 204, f"{r.status_code} {r.text}"
-    assert isinstance(conversation(server, m1["conversationId"]).get("abandonedAt"), str)
+    assert isinstance(get_conversation(server, m1["conversationId"]).get("abandonedAt"), str)
 
     helped = new_visitor(server)
     m2 = sent(server, helped["token"], "thanks in advance")
     reply(server, m2["conversationId"], "You're welcome")
     r = visitor_request(server, "POST", "/webchat/v1/leave", helped["token"])
     assert r.status_code == 204, f"{r.status_code} {r.text}"
-    assert conversation(server, m2["conversationId"]).get("abandonedAt") is None
+    assert get_conversation(server, m2["conversationId"]).get("abandonedAt") is None
 
 
 # -- durability ---------------------------------------------------------------------------------

@@ -1,0 +1,71 @@
+import CurlTransport
+
+/// An SMTP relay the hub hands its mail to.
+public struct SMTPRelay: Sendable {
+    /// `smtp://host:port` (STARTTLS as `tls` says) or `smtps://host:port`.
+    public var url: String
+    public var tls: MailTLS
+    public var credentials: MailCredentials?
+
+    public init(url: String, tls: MailTLS = .required, credentials: MailCredentials? = nil) {
+        self.url = url
+        self.tls = tls
+        self.credentials = credentials
+    }
+}
+
+/// A mailbox the hub polls for customers' mail.
+public struct IMAPMailbox: Sendable {
+    /// `imap://host:port/INBOX` or `imaps://…`.
+    public var url: String
+    public var tls: MailTLS
+    public var credentials: MailCredentials?
+    public var pollInterval: Duration
+
+    public init(url: String, tls: MailTLS = .required, credentials: MailCredentials? = nil, pollInterval: Duration = .seconds(30)) {
+        var url = url
+        while url.hasSuffix("/") { url.removeLast() }
+        self.url = url
+        self.tls = tls
+        self.credentials = credentials
+        self.pollInterval = pollInterval
+    }
+}
+
+/// The email channel's settings.
+public struct EmailConfiguration: Sendable {
+    /// The center's mailbox: the From of every mail, and the base of reply addresses (`local+TOKEN@domain`).
+    public var address: String
+    public var fromName: String?
+    /// Signs reply tokens; without it mail carries no Reply-To token and threads by In-Reply-To alone.
+    public var replySecret: String?
+    /// The shared secret `POST /webhooks/email` requires as a bearer token; without it the endpoint is off.
+    public var webhookSecret: String?
+    /// The subject of a mail the center starts in a conversation that has none.
+    public var defaultSubject: String
+    public var smtp: SMTPRelay?
+    public var imap: IMAPMailbox?
+    /// Larger mail is quarantined unread.
+    public var maxMessageBytes: Int
+    /// Mail with more attachments is quarantined.
+    public var maxAttachments: Int
+
+    public init(address: String = "support@localhost", fromName: String? = nil, replySecret: String? = nil, webhookSecret: String? = nil,
+                defaultSubject: String = "A message from our team", smtp: SMTPRelay? = nil, imap: IMAPMailbox? = nil,
+                maxMessageBytes: Int = MIMEParser.maxBytes, maxAttachments: Int = 20) {
+        self.address = address
+        self.fromName = fromName
+        self.replySecret = replySecret
+        self.webhookSecret = webhookSecret
+        self.defaultSubject = defaultSubject
+        self.smtp = smtp
+        self.imap = imap
+        self.maxMessageBytes = min(maxMessageBytes, MIMEParser.maxBytes)
+        self.maxAttachments = maxAttachments
+    }
+
+    /// The domain of the center's address: the right side of every Message-ID the hub writes.
+    public var domain: String {
+        address.split(separator: "@").last.map { $0.lowercased() } ?? "localhost"
+    }
+}
