@@ -11,7 +11,7 @@
 set -euo pipefail
 
 APT_PACKAGES=(libcurl4-openssl-dev libsqlite3-dev python3 python3-pip curl)
-APT_TEST_PACKAGES=(wrk chromium chromium-driver dovecot-imapd postfix)
+APT_TEST_PACKAGES=(wrk chromium chromium-driver dovecot-imapd postfix openssl)
 PIP_PACKAGES=(pytest requests schemathesis)
 PIP_MODULES=(pytest requests schemathesis)  # import names of PIP_PACKAGES
 PIP_TEST_PACKAGES=(selenium websockets aiosmtpd)

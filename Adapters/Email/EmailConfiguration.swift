@@ -6,11 +6,14 @@ public struct SMTPRelay: Sendable {
     public var url: String
     public var tls: MailTLS
     public var credentials: MailCredentials?
+    /// Certificate authorities to trust instead of the system's (PEM).
+    public var caFile: String?
 
-    public init(url: String, tls: MailTLS = .required, credentials: MailCredentials? = nil) {
+    public init(url: String, tls: MailTLS = .required, credentials: MailCredentials? = nil, caFile: String? = nil) {
         self.url = url
         self.tls = tls
         self.credentials = credentials
+        self.caFile = caFile
     }
 }
 
@@ -20,14 +23,18 @@ public struct IMAPMailbox: Sendable {
     public var url: String
     public var tls: MailTLS
     public var credentials: MailCredentials?
+    /// Certificate authorities to trust instead of the system's (PEM).
+    public var caFile: String?
     public var pollInterval: Duration
 
-    public init(url: String, tls: MailTLS = .required, credentials: MailCredentials? = nil, pollInterval: Duration = .seconds(30)) {
+    public init(url: String, tls: MailTLS = .required, credentials: MailCredentials? = nil, caFile: String? = nil,
+                pollInterval: Duration = .seconds(30)) {
         var url = url
         while url.hasSuffix("/") { url.removeLast() }
         self.url = url
         self.tls = tls
         self.credentials = credentials
+        self.caFile = caFile
         self.pollInterval = pollInterval
     }
 }

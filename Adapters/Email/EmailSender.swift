@@ -31,11 +31,11 @@ public struct EmailSender: OutboundSender {
         let email = try await compose(delivery)
         do {
             try await transport.send(MailSubmission(
-                url: relay.url, tls: relay.tls, credentials: relay.credentials, from: configuration.address,
+                url: relay.url, tls: relay.tls, credentials: relay.credentials, caFile: relay.caFile, from: configuration.address,
                 recipients: [delivery.to], message: MIMEBuilder.build(email)
             ))
         } catch let error as CurlError {
-            throw SendFailure(reason: error.serverReply ?? error.description, retryable: error.isTransient)
+            throw SendFailure(reason: error.description, retryable: error.isTransient)
         }
         return SendReceipt(providerMessageId: "<\(email.messageId)>")
     }

@@ -101,6 +101,7 @@ public struct IMAPPoller: Service {
     }
 
     private func request(url: String, command: String? = nil, maxResponseBytes: Int = 1024 * 1024) -> MailboxRequest {
-        MailboxRequest(url: url, tls: mailbox.tls, credentials: mailbox.credentials, command: command, maxResponseBytes: maxResponseBytes)
+        MailboxRequest(url: url, tls: mailbox.tls, credentials: mailbox.credentials, caFile: mailbox.caFile, command: command,
+                       maxResponseBytes: maxResponseBytes)
     }
 }

@@ -25,6 +25,8 @@ public struct MailSubmission: Sendable {
     public var url: String
     public var tls: MailTLS
     public var credentials: MailCredentials?
+    /// A PEM file of the certificate authorities to trust instead of the system's (a private relay's CA).
+    public var caFile: String?
     /// The envelope sender (`MAIL FROM`), a bare address.
     public var from: String
     /// The envelope recipients (`RCPT TO`), bare addresses.
@@ -33,11 +35,12 @@ public struct MailSubmission: Sendable {
     public var message: [UInt8]
     public var timeout: Duration
 
-    public init(url: String, tls: MailTLS, credentials: MailCredentials? = nil, from: String, recipients: [String], message: [UInt8],
-                timeout: Duration = .seconds(60)) {
+    public init(url: String, tls: MailTLS, credentials: MailCredentials? = nil, caFile: String? = nil, from: String, recipients: [String],
+                message: [UInt8], timeout: Duration = .seconds(60)) {
         self.url = url
         self.tls = tls
         self.credentials = credentials
+        self.caFile = caFile
         self.from = from
         self.recipients = recipients
         self.message = message
@@ -51,17 +54,20 @@ public struct MailboxRequest: Sendable {
     public var url: String
     public var tls: MailTLS
     public var credentials: MailCredentials?
+    /// A PEM file of the certificate authorities to trust instead of the system's.
+    public var caFile: String?
     /// A command run in the mailbox instead of a fetch (`UID SEARCH UID 10:*`, `UID STORE 12 +FLAGS (\Seen)`).
     public var command: String?
     public var timeout: Duration
     /// Larger answers fail the transfer.
     public var maxResponseBytes: Int
 
-    public init(url: String, tls: MailTLS, credentials: MailCredentials? = nil, command: String? = nil, timeout: Duration = .seconds(60),
-                maxResponseBytes: Int = 32 * 1024 * 1024) {
+    public init(url: String, tls: MailTLS, credentials: MailCredentials? = nil, caFile: String? = nil, command: String? = nil,
+                timeout: Duration = .seconds(60), maxResponseBytes: Int = 32 * 1024 * 1024) {
         self.url = url
         self.tls = tls
         self.credentials = credentials
+        self.caFile = caFile
         self.command = command
         self.timeout = timeout
         self.maxResponseBytes = maxResponseBytes

@@ -94,7 +94,7 @@ final class Transfer: @unchecked Sendable {
     /// An SMTP submission: the envelope, then the message uploaded from memory.
     convenience init(_ mail: MailSubmission) throws {
         try self.init(timeout: mail.timeout, maxResponseBytes: 64 * 1024, url: mail.url, protocols: "smtp,smtps")
-        configure(tls: mail.tls, credentials: mail.credentials)
+        configure(tls: mail.tls, credentials: mail.credentials, caFile: mail.caFile)
         sb_curl_setopt_string(easy, CURLOPT_MAIL_FROM, "<\(mail.from)>")
         for recipient in mail.recipients {
             recipientList = curl_slist_append(recipientList, "<\(recipient)>")
@@ -119,12 +119,13 @@ final class Transfer: @unchecked Sendable {
     /// An IMAP fetch (the URL names the message) or a command run in the URL's mailbox.
     convenience init(_ request: MailboxRequest) throws {
         try self.init(timeout: request.timeout, maxResponseBytes: request.maxResponseBytes, url: request.url, protocols: "imap,imaps")
-        configure(tls: request.tls, credentials: request.credentials)
+        configure(tls: request.tls, credentials: request.credentials, caFile: request.caFile)
         if let command = request.command { sb_curl_setopt_string(easy, CURLOPT_CUSTOMREQUEST, command) }
     }
 
-    private func configure(tls: MailTLS, credentials: MailCredentials?) {
+    private func configure(tls: MailTLS, credentials: MailCredentials?, caFile: String?) {
         isMail = true
+        if let caFile { sb_curl_setopt_string(easy, CURLOPT_CAINFO, caFile) }
         switch tls {
         case .none: sb_curl_setopt_long(easy, CURLOPT_USE_SSL, Int(CURLUSESSL_NONE.rawValue))
         case .optional: sb_curl_setopt_long(easy, CURLOPT_USE_SSL, Int(CURLUSESSL_TRY.rawValue))
@@ -157,10 +158,13 @@ final class Transfer: @unchecked Sendable {
         let detail = String(validatingCString: errorBuffer) ?? ""
         var error = CurlError(code: Int(code.rawValue), message: detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
         if isMail {
-            // The mail server's own words: its last reply line and code.
+            // The mail server's own words when it refused (its last reply, 4xx or 5xx); a transfer that failed on
+            // our side (TLS, a timeout) keeps curl's words alone.
             let code = sb_curl_response_code(easy)
-            if code > 0 { error.replyCode = code }
-            error.serverReply = headerLines.last { Int($0.prefix(3)) == code }?.trimmingCharacters(in: .whitespacesAndNewlines)
+            if code >= 400 {
+                error.replyCode = code
+                error.serverReply = headerLines.last { Int($0.prefix(3)) == code }?.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
         }
         return error
     }

@@ -39,8 +39,9 @@ public struct HubConfiguration: Sendable {
     /// `email.replySecret` (signs reply addresses), `email.webhookSecret` (turns on `POST /webhooks/email`),
     /// `email.defaultSubject`, `email.maxMessageBytes` (25 MiB), `email.maxAttachments` (20);
     /// `email.smtp.url` (`smtp://host:587` or `smtps://host:465`), `email.smtp.tls` (none|optional|required, default
-    /// required), `email.smtp.username`, `email.smtp.password`; `email.imap.url` (`imap://host:143/INBOX` or
-    /// `imaps://…`), `email.imap.tls`, `email.imap.username`, `email.imap.password`, `email.imap.pollSeconds` (30).
+    /// required), `email.smtp.username`, `email.smtp.password`, `email.smtp.caFile`; `email.imap.url` (`imap://host:143/INBOX`
+    /// or `imaps://…`), `email.imap.tls`, `email.imap.username`, `email.imap.password`, `email.imap.caFile`,
+    /// `email.imap.pollSeconds` (30).
     public var email = EmailConfiguration()
     /// `transport.maxConnectionsPerHost` (16): connections open at once to one SMTP relay or provider API.
     public var maxConnectionsPerHost = 16
@@ -90,9 +91,11 @@ public struct HubConfiguration: Sendable {
             replySecret: reader.string(forKey: "email.replySecret", isSecret: true),
             webhookSecret: reader.string(forKey: "email.webhookSecret", isSecret: true),
             defaultSubject: reader.string(forKey: "email.defaultSubject", default: defaults.defaultSubject),
-            smtp: reader.string(forKey: "email.smtp.url").map { SMTPRelay(url: $0, tls: tls("smtp"), credentials: credentials("smtp")) },
+            smtp: reader.string(forKey: "email.smtp.url").map {
+                SMTPRelay(url: $0, tls: tls("smtp"), credentials: credentials("smtp"), caFile: reader.string(forKey: "email.smtp.caFile"))
+            },
             imap: reader.string(forKey: "email.imap.url").map {
-                IMAPMailbox(url: $0, tls: tls("imap"), credentials: credentials("imap"),
+                IMAPMailbox(url: $0, tls: tls("imap"), credentials: credentials("imap"), caFile: reader.string(forKey: "email.imap.caFile"),
                             pollInterval: .seconds(max(1, reader.int(forKey: "email.imap.pollSeconds", default: 30))))
             },
             maxMessageBytes: reader.int(forKey: "email.maxMessageBytes", default: defaults.maxMessageBytes),

@@ -153,8 +153,9 @@ class _CaptureHandler:
 class SmtpCapture:
     """A capturing SMTP relay on 127.0.0.1 (see the module docstring). Use as a context manager or start()/close()."""
 
-    def __init__(self, require_auth: tuple = None, hostname: str = "relay.example.test"):
+    def __init__(self, require_auth: tuple = None, hostname: str = "relay.example.test", starttls: tuple = None):
         self.require_auth = require_auth
+        self.starttls = starttls  # (certfile, keyfile): offer STARTTLS and refuse mail before it
         self.hostname = hostname
         self.host = "127.0.0.1"
         self.port = None
@@ -181,6 +182,12 @@ class SmtpCapture:
                 return AuthResult(success=ok, auth_data=user if ok else None)
 
             kwargs.update(authenticator=authenticator, auth_required=True, auth_require_tls=False)
+        if self.starttls is not None:
+            import ssl
+
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*self.starttls)
+            kwargs.update(tls_context=context, require_starttls=True)
         last_error = None
         for _ in range(5):  # the free port may be taken between choosing it and binding it
             self.port = free_port()

@@ -14,6 +14,7 @@ open one, whenever that matters.
 import base64
 import binascii
 import re
+import subprocess
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -61,7 +62,7 @@ def email_config(smtp: SmtpCapture, imap=None, smtp_auth: tuple = None, max_atte
             "fromName": FROM_NAME,
             "replySecret": REPLY_SECRET,
             "webhookSecret": WEBHOOK_SECRET,
-            "smtp": {"url": smtp.url, "tls": "none", "username": username, "password": password, "maxConnections": 4},
+            "smtp": {"url": smtp.url, "tls": "none", "username": username, "password": password},
             **settings,
         }
     }
@@ -233,12 +234,6 @@ def deliver(hub, mail, expected: str = "stored") -> dict:
     return outcome(post_webhook(hub, mail), expected)
 
 
-
-
-
-
-
-
 def email_conversations(hub) -> list:
     conversations = hub.paginate("/v1/conversations", params={"channel": "email"})
     assert all(c["channel"] == "email" for c in conversations), conversations
@@ -280,8 +275,6 @@ def resolve(hub, conversation_id: str):
     r = hub.post(f"/v1/conversations/{conversation_id}/resolve")
     assert r.status_code == 200, f"{r.status_code} {r.text}"
     assert r.json()["status"] == "resolved", r.json()
-
-
 
 
 def staff_token(hub, role: str) -> str:
@@ -647,6 +640,55 @@ def test_relay_with_authentication(make_server):
         received = relayed(relay, answer)
         assert received.auth_login == "relay-user", received.auth_login
         wait_state(hub, answer["id"], "sent")
+
+
+@pytest.fixture
+def relay_certificate(tmp_path):
+    """A self-signed certificate for 127.0.0.1 (the relay's name in its URL) and its key, made with openssl."""
+    cert, key = tmp_path / "relay.pem", tmp_path / "relay.key"
+    made = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                           "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                          capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, made.stderr
+    return str(cert), str(key)
+
+
+def test_starttls_required_sends_over_tls_to_a_trusted_relay(make_server, relay_certificate):
+    """`tls: required` with the relay's CA as `caFile`: STARTTLS, then the mail (the relay refuses mail before
+    STARTTLS, so a captured message proves the session was encrypted). Without `caFile` the certificate is not
+    trusted and the message fails with curl's reason, never sent in clear."""
+    with SmtpCapture(starttls=relay_certificate) as relay:
+        config = email_config(relay)
+        config["email"]["smtp"].update(tls="required", caFile=relay_certificate[0])
+        hub = make_server(config)
+        thread = open_thread(hub, relay, "Over TLS")
+        assert thread.received.message["Subject"] == "Re: Over TLS"
+
+        untrusted = email_config(relay, max_attempts=1)
+        untrusted["email"]["smtp"].update(tls="required")
+        other = make_server(untrusted)
+        stored = deliver(other, customer_mail("Untrusted relay", "Hello?"))
+        answer = reply(other, stored["conversationId"], "This must not leave in clear.")
+        failed = wait_state(other, answer["id"], "failed")
+        assert "certificate" in failed["error"].lower() or "ssl" in failed["error"].lower(), failed
+        assert len(relay.messages()) == 1
+
+
+def test_starttls_required_refuses_a_relay_without_it(make_server, smtp_capture):
+    """A relay that offers no STARTTLS gets nothing when `tls` is `required`; with `optional` the mail goes in clear."""
+    required = email_config(smtp_capture, max_attempts=1)
+    required["email"]["smtp"]["tls"] = "required"
+    hub = make_server(required)
+    stored = deliver(hub, customer_mail("Needs TLS", "Hello"))
+    answer = reply(hub, stored["conversationId"], "Not without TLS.")
+    failed = wait_state(hub, answer["id"], "failed")
+    assert "tls" in failed["error"].lower() or "ssl" in failed["error"].lower(), failed
+    assert smtp_capture.messages() == []
+
+    optional = email_config(smtp_capture)
+    optional["email"]["smtp"]["tls"] = "optional"
+    relaxed = make_server(optional)
+    open_thread(relaxed, smtp_capture, "Clear is fine")
 
 
 # -- threading -----------------------------------------------------------------------------------

@@ -53,8 +53,6 @@ def inbound(server, customer: str, text: str = "Hello, I need help.", session=No
     return created(server.inbound(customer, text, external_id=f"ext-{uuid.uuid4().hex}", session=session))
 
 
-
-
 def assigned_to(server, conversation_id: str, agent_id: str):
     """For wait_for: the conversation once it is assigned to `agent_id`."""
     body = get_conversation(server, conversation_id)

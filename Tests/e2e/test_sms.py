@@ -143,8 +143,6 @@ def sms_conversations(hub) -> list:
     return conversations
 
 
-
-
 def sms_messages(hub, direction: str = None) -> list:
     found = [m for c in sms_conversations(hub) for m in messages_of(hub, c["id"])]
     return [m for m in found if direction is None or m["direction"] == direction]
@@ -171,10 +169,6 @@ def identities(hub, customer_id: str) -> list:
     r = hub.get(f"/v1/customers/{customer_id}/identities")
     assert r.status_code == 200, f"{r.status_code} {r.text}"
     return [(i["channel"], i["address"]) for i in r.json()["items"]]
-
-
-
-
 
 
 def reply(hub, conversation_id: str, text: str) -> dict:

@@ -106,10 +106,6 @@ def assert_bad_request(r: requests.Response):
 # -- the agent's side (the inbox API with the admin token) ------------------------------------
 
 
-
-
-
-
 def inbound(server, conversation_id: str) -> list:
     return [m for m in messages_of(server, conversation_id) if m["direction"] == "inbound"]
 
