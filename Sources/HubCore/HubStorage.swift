@@ -29,6 +29,9 @@ public protocol HubStorage: InboundSink {
     func customer(id: String) async throws -> Customer
     func updateCustomer(id: String, _ patch: CustomerPatch) async throws -> Customer
     func identities(customerId: String) async throws -> [Identity]
+    /// Adds an address the customer is known by (unverified; an agent learnt it); the same address twice changes
+    /// nothing, another customer's is a conflict (merging is separate).
+    func addIdentity(customerId: String, channel: Channel, address: String) async throws -> Identity
 
     // MARK: Conversations
 

@@ -68,6 +68,8 @@ public struct Message: Codable, Sendable, Equatable {
     public var providerMessageId: String?
     public var externalId: String?
     public var error: String?
+    /// For a message sent again on another channel after this one failed: the first message's id.
+    public var fallbackOf: String?
     public var createdAt: Date
     public var updatedAt: Date
 
@@ -75,7 +77,7 @@ public struct Message: Codable, Sendable, Equatable {
         id: String, conversationId: String, direction: MessageDirection, authorKind: AuthorKind, authorId: String? = nil,
         kind: MessageKind = .message, channel: Channel, text: String, html: String? = nil, attachments: [Attachment] = [],
         deliveryState: DeliveryState, providerMessageId: String? = nil, externalId: String? = nil, error: String? = nil,
-        createdAt: Date, updatedAt: Date
+        fallbackOf: String? = nil, createdAt: Date, updatedAt: Date
     ) {
         self.id = id
         self.conversationId = conversationId
@@ -91,6 +93,7 @@ public struct Message: Codable, Sendable, Equatable {
         self.providerMessageId = providerMessageId
         self.externalId = externalId
         self.error = error
+        self.fallbackOf = fallbackOf
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }

@@ -11,6 +11,21 @@ struct CustomersController {
         var items: [ChannelPreference]
     }
 
+    /// A consent the customer gave or withdrew, as an agent or another system records it.
+    struct NewConsent: Decodable {
+        var channel: Channel
+        var address: String
+        var purpose: ConsentPurpose
+        var state: ConsentState
+        var evidence: String?
+    }
+
+    /// An address the customer is known by, as an agent adds it.
+    struct NewIdentity: Decodable {
+        var channel: Channel
+        var address: String
+    }
+
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.get("customers") { request, context in
             _ = try context.require(.readCustomers)
@@ -30,6 +45,14 @@ struct CustomersController {
         group.get("customers/:id/identities") { _, context in
             _ = try context.require(.readCustomers)
             return Items(items: try await storage.identities(customerId: try context.parameters.require("id")))
+        }
+        group.post("customers/:id/identities") { request, context -> Response in
+            _ = try context.require(.writeCustomers)
+            let body = try await context.requestDecoder.decode(NewIdentity.self, from: request, context: context)
+            let identity = try await storage.addIdentity(customerId: try context.parameters.require("id"), channel: body.channel, address: body.address)
+            var response = try context.responseEncoder.encode(identity, from: request, context: context)
+            response.status = .created
+            return response
         }
         // Valuable customers gone quiet: no message for `days` (30), or far fewer lately than before.
         group.get("reports/early-warning") { request, context in
@@ -57,6 +80,23 @@ struct CustomersController {
             _ = try context.require(.readCustomers)
             let customer = try await storage.customer(id: try context.parameters.require("id"))
             return Items(items: try await storage.consents(customerId: customer.id))
+        }
+        // What the customer told an agent or another system: appended to the ledger, the newest entry counts.
+        group.post("customers/:id/consents") { request, context -> Response in
+            let principal = try context.require(.writeCustomers)
+            let body = try await context.requestDecoder.decode(NewConsent.self, from: request, context: context)
+            if let evidence = body.evidence, evidence.count > 1_000 { throw ValidationError("evidence", "must be at most 1000 characters") }
+            let customer = try await storage.customer(id: try context.parameters.require("id"))
+            let address = try Address.normalize(body.address, on: body.channel, field: "address")
+            guard try await storage.identities(customerId: customer.id).contains(where: { $0.channel == body.channel && $0.address == address }) else {
+                throw HubError.unprocessable("unknown_address", "The customer has no \(body.channel.rawValue) address \(address).")
+            }
+            let record = ConsentRecord(customerId: customer.id, channel: body.channel, address: address, purpose: body.purpose, state: body.state,
+                                       source: principal.agentId == nil ? .api : .agent, evidence: body.evidence, createdAt: Date())
+            try await storage.recordConsent(record)
+            var response = try context.responseEncoder.encode(record, from: request, context: context)
+            response.status = .created
+            return response
         }
     }
 }

@@ -46,6 +46,7 @@ extension SQLiteHubStorage {
     public func reply(conversationId: String, _ draft: ReplyDraft, authorId: String?, idempotencyKey: String?) async throws -> Message {
         let draft = try draft.validated()
         let now = self.now()
+        let planner = self.planner
         return try await write { db in
             var conversation = try Self.fetchConversation(conversationId, db: db)
             if let idempotencyKey {
@@ -71,35 +72,41 @@ extension SQLiteHubStorage {
                 try appendEvent(db, .messageCreated, data: message, conversation: conversation, at: now)
                 return message
             }
-            try Self.queue(&message, in: &conversation, purpose: .reply, db: db, now: now)
+            // The conversation's channel, unless the customer's current preference says otherwise.
+            let destination = try Self.replyDestination(conversation, planner: planner, db: db, now: now)
+            try Self.queue(&message, in: &conversation, purpose: .reply, to: destination, db: db, now: now)
             return message
         }
     }
 
-    /// Inserts an outbound message with its outbox row, in the caller's transaction: the address is
-    /// the customer's newest identity on the conversation's channel, fixed now with the content.
+    /// Inserts an outbound message with its outbox row, in the caller's transaction: by default to the
+    /// customer's newest identity on the conversation's channel, else to `destination`; fixed now with the content.
     /// With `checkConsent`, a message the ledger forbids is refused here and nothing is written.
     static func queue(_ message: inout Message, in conversation: inout Conversation, purpose: Purpose, checkConsent: Bool = false,
-                      notBefore: Date? = nil, db: Database, now: Date) throws {
-        guard let address = try String.fetchOne(db, sql: """
+                      notBefore: Date? = nil, to destination: PlannedDelivery? = nil, db: Database, now: Date) throws {
+        let channel = destination?.channel ?? conversation.channel
+        guard let address = try destination?.address ?? String.fetchOne(db, sql: """
             SELECT address FROM identity WHERE customer_id = ? AND channel = ? ORDER BY created_at DESC LIMIT 1
-            """, arguments: [conversation.customerId, conversation.channel.rawValue]) else {
-            throw HubError.unprocessable("no_reachable_identity", "The customer has no \(conversation.channel.rawValue) address to reply to.")
+            """, arguments: [conversation.customerId, channel.rawValue]) else {
+            throw HubError.unprocessable("no_reachable_identity", "The customer has no \(channel.rawValue) address to reply to.")
         }
-        if checkConsent, let refusal = ConsentRecord.refusal(for: purpose, latest: try latestConsents(conversation.channel, address, db: db)) {
+        if checkConsent, let refusal = ConsentRecord.refusal(for: purpose, latest: try latestConsents(channel, address, db: db)) {
             throw HubError.unprocessable("consent_refused", "Not sent: \(refusal).")
         }
+        message.channel = channel
         message.deliveryState = .queued
         try message.insert(db)
         // Email threads on the provider ids of the customer's messages, the one answered last.
-        let thread = !conversation.channel.threadsByReference ? [] : try String.fetchAll(db, sql: """
+        let thread = !channel.threadsByReference ? [] : try String.fetchAll(db, sql: """
             SELECT external_id FROM message WHERE conversation_id = ? AND direction = 'inbound' AND channel = ? AND external_id IS NOT NULL
             ORDER BY id DESC LIMIT 20
-            """, arguments: [conversation.id, conversation.channel.rawValue]).reversed()
+            """, arguments: [conversation.id, channel.rawValue]).reversed()
         let delivery = OutboundDelivery(
             messageId: message.id, conversationId: conversation.id, customerId: conversation.customerId,
-            channel: conversation.channel, to: address, text: message.text, html: message.html,
-            attachments: message.attachments, idempotencyKey: message.id, purpose: purpose, from: conversation.via,
+            channel: channel, to: address, text: message.text, html: message.html,
+            attachments: message.attachments, idempotencyKey: message.id, purpose: purpose,
+            // The number or address the customer wrote to, when the answer goes back the same way.
+            from: channel == conversation.channel ? conversation.via : nil,
             subject: conversation.subject, thread: Array(thread), createdAt: now
         )
         try db.execute(sql: """
@@ -112,6 +119,17 @@ extension SQLiteHubStorage {
         if conversation.firstResponseAt == nil && message.authorKind == .agent { conversation.firstResponseAt = now }
         try conversation.update(db, columns: ["last_activity_at", "updated_at", "first_response_at"])
         try appendEvent(db, .messageCreated, data: message, conversation: conversation, at: now)
+    }
+
+    /// Where an agent's reply goes: the first channel of the customer's plan for replies, which is the
+    /// conversation's unless a preference that holds now excludes it; nil (the conversation's) when the plan
+    /// refuses, so the dispatcher records why.
+    static func replyDestination(_ conversation: Conversation, planner: DeliveryPlanner, db: Database, now: Date) throws -> PlannedDelivery? {
+        guard let customer = try Customer.fetchOne(db, key: conversation.customerId) else { return nil }
+        let request = try deliveryRequest(customer: customer, purpose: .reply, conversationChannel: conversation.channel, db: db, now: now)
+        guard case .send(let deliveries, _) = planner.plan(request, now: now), let first = deliveries.first,
+              first.channel != conversation.channel else { return nil }
+        return first
     }
 
     public func assign(conversationId: String, agentId: String?, teamId: String?) async throws -> Conversation {

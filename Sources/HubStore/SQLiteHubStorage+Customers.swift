@@ -88,4 +88,24 @@ extension SQLiteHubStorage {
             return try Identity.filter(Column("customer_id") == customerId).order(Column("created_at")).fetchAll(db)
         }
     }
+
+    public func addIdentity(customerId: String, channel: Channel, address: String) async throws -> Identity {
+        let address = try Address.normalize(address, on: channel, field: "address")
+        let now = self.now()
+        return try await write { db in
+            guard var customer = try Customer.fetchOne(db, key: customerId) else { throw HubError.notFound("customer", customerId) }
+            if let existing = try Identity.fetchOne(db, key: ["channel": channel.rawValue, "address": address]) {
+                guard existing.customerId == customerId else {
+                    throw HubError.conflict("identity_taken", "The \(channel.rawValue) address \(address) belongs to another customer.")
+                }
+                return existing
+            }
+            let identity = Identity(channel: channel, address: address, customerId: customerId, verified: false, createdAt: now)
+            try identity.insert(db)
+            customer.updatedAt = now
+            try customer.update(db, columns: ["updated_at"])
+            try appendEvent(db, .customerUpdated, data: customer, customerId: customer.id, at: now)
+            return identity
+        }
+    }
 }

@@ -45,19 +45,8 @@ extension SQLiteHubStorage {
 
     /// The channel and earliest send time the delivery planner gives a message, or the refusal as an error.
     private static func planned(_ draft: OutboundDraft, for customer: Customer, planner: DeliveryPlanner, db: Database, now: Date) throws -> (Channel, Date?) {
-        let identities = try Identity.fetchAll(db, sql: "SELECT * FROM identity WHERE customer_id = ? ORDER BY created_at DESC", arguments: [customer.id])
-        var consents: [ConsentRecord] = []
-        for identity in identities { consents += try latestConsents(identity.channel, identity.address, db: db) }
-        let scope = PreferenceScope(draft.purpose)
-        let preferences = try draft.channel.map { [ChannelPreference(scope: scope, channels: [$0])] } ?? preferences(of: customer.id, db: db)
-        let recentMarketing = draft.purpose != .marketing ? [] : try Date.fetchAll(db, sql: """
-            SELECT message.created_at FROM message JOIN conversation ON conversation.id = message.conversation_id
-            WHERE conversation.customer_id = ? AND message.author_kind = 'campaign' AND message.created_at > ?
-            """, arguments: [customer.id, now.addingTimeInterval(-366 * 86_400)])
-        let request = DeliveryRequest(
-            purpose: draft.purpose, timeZone: customer.timeZone.flatMap(TimeZone.init(identifier:)), identities: identities,
-            consents: consents, preferences: preferences, recentMarketing: recentMarketing
-        )
+        let forced = draft.channel.map { [ChannelPreference(scope: PreferenceScope(draft.purpose), channels: [$0])] }
+        let request = try deliveryRequest(customer: customer, purpose: draft.purpose, preferences: forced, db: db, now: now)
         switch planner.plan(request, now: now) {
         case .send(let deliveries, let notBefore):
             // The plan is never empty; its first channel is where the message goes now.
@@ -69,6 +58,24 @@ extension SQLiteHubStorage {
             case .unreachable: throw HubError.unprocessable("no_reachable_identity", "Not sent: \(refusal.message).")
             }
         }
+    }
+
+    /// What the planner needs to know of a customer for one message: identities, the ledger, preferences
+    /// (`preferences` replaces the stored ones), and for marketing what was sent lately.
+    static func deliveryRequest(customer: Customer, purpose: Purpose, preferences: [ChannelPreference]? = nil, conversationChannel: Channel? = nil,
+                                failedChannels: Set<Channel> = [], db: Database, now: Date) throws -> DeliveryRequest {
+        let identities = try Identity.fetchAll(db, sql: "SELECT * FROM identity WHERE customer_id = ? ORDER BY created_at DESC", arguments: [customer.id])
+        var consents: [ConsentRecord] = []
+        for identity in identities { consents += try latestConsents(identity.channel, identity.address, db: db) }
+        let recentMarketing = purpose != .marketing ? [] : try Date.fetchAll(db, sql: """
+            SELECT message.created_at FROM message JOIN conversation ON conversation.id = message.conversation_id
+            WHERE conversation.customer_id = ? AND message.author_kind = 'campaign' AND message.created_at > ?
+            """, arguments: [customer.id, now.addingTimeInterval(-366 * 86_400)])
+        return DeliveryRequest(
+            purpose: purpose, timeZone: customer.timeZone.flatMap(TimeZone.init(identifier:)), identities: identities,
+            consents: consents, preferences: try preferences ?? Self.preferences(of: customer.id, db: db),
+            conversationChannel: conversationChannel, failedChannels: failedChannels, recentMarketing: recentMarketing
+        )
     }
 
     static func preferences(of customerId: String, db: Database) throws -> [ChannelPreference] {
@@ -170,6 +177,7 @@ extension SQLiteHubStorage {
 
     public func applyReceipt(messageId: String, providerMessageId: String?, state: DeliveryState, error: String?) async throws -> Message? {
         let now = self.now()
+        let planner = self.planner
         return try await write { db in
             guard var message = try Message.fetchOne(db, key: messageId), message.direction == .outbound else { return nil }
             let next = message.deliveryState.advanced(to: state)
@@ -181,6 +189,8 @@ extension SQLiteHubStorage {
             try message.update(db, columns: ["delivery_state", "error", "provider_message_id", "updated_at"])
             let conversation = try Self.fetchConversation(message.conversationId, db: db)
             try appendEvent(db, .messageUpdated, data: message, conversation: conversation, at: now)
+            // Undelivered or bounced: the customer gets it on their next channel, once.
+            if [.failed, .undelivered, .bounced].contains(next) { try Self.fallBack(from: message, planner: planner, db: db, now: now) }
             return message
         }
     }

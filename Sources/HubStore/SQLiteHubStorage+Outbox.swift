@@ -54,14 +54,16 @@ extension SQLiteHubStorage {
 
     public func outboxFailed(_ item: OutboxItem, reason: String) async throws {
         let now = self.now()
+        let planner = self.planner
         try await write { db in
             try db.execute(sql: "UPDATE outbox SET state = 'dead', lease_owner = NULL, lease_until = NULL, last_error = ?, updated_at = ? WHERE \(Self.leaseHeld)",
                            arguments: [reason, now, item.id, item.attempt])
             guard db.changesCount > 0 else { return }
-            try Self.updateMessage(item.delivery.messageId, db: db, now: now) { message in
+            let failed = try Self.updateMessage(item.delivery.messageId, db: db, now: now) { message in
                 message.deliveryState = .failed
                 message.error = reason
             }
+            if let failed { try Self.fallBack(from: failed, planner: planner, db: db, now: now) }
         }
     }
 
@@ -78,12 +80,14 @@ extension SQLiteHubStorage {
     /// The row is still this claim's: not taken over since (a later claim raises `attempts`).
     private static let leaseHeld = "id = ? AND state = 'sending' AND attempts = ?"
 
-    private static func updateMessage(_ id: String, db: Database, now: Date, _ change: (inout Message) -> Void) throws {
-        guard var message = try Message.fetchOne(db, key: id) else { return }
+    @discardableResult
+    private static func updateMessage(_ id: String, db: Database, now: Date, _ change: (inout Message) -> Void) throws -> Message? {
+        guard var message = try Message.fetchOne(db, key: id) else { return nil }
         change(&message)
         message.updatedAt = now
         try message.update(db)
         let conversation = try Conversation.fetchOne(db, key: message.conversationId)
         try appendEvent(db, .messageUpdated, data: message, conversation: conversation, at: now)
+        return message
     }
 }

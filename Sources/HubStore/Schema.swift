@@ -245,6 +245,12 @@ enum Schema {
                 );
                 """)
         }
+        migrator.registerMigration("v8-fallback") { db in
+            try db.execute(sql: """
+                ALTER TABLE message ADD COLUMN fallback_of TEXT;
+                CREATE INDEX message_fallback ON message(fallback_of) WHERE fallback_of IS NOT NULL;
+                """)
+        }
         return migrator
     }
 }

@@ -52,6 +52,10 @@ struct DeliveryPlannerTests {
         request = DeliveryRequest(purpose: .reply, identities: Self.everywhere, preferences: [ChannelPreference(scope: .service, channels: [.email])],
                                   conversationChannel: .webchat)
         #expect(Self.channels(planner.plan(request, now: now)) == [.email])
+        // A preference that allows the conversation's channel keeps the reply where the customer wrote.
+        request.preferences = [ChannelPreference(scope: .service, channels: [.email, .sms])]
+        request.conversationChannel = .sms
+        #expect(Self.channels(planner.plan(request, now: now)) == [.sms, .email])
     }
 
     @Test("quiet hours defer marketing to the end of the customer's night, in their time zone; transactional goes now")

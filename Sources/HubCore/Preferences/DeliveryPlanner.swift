@@ -218,16 +218,17 @@ public struct DeliveryPlanner: Sendable {
         return .send(deliveries, notBefore: quietEnd)
     }
 
-    /// The channels to try, best first: the preference that holds now, else the conversation's channel
-    /// (for replies) and the default order; each channel once.
+    /// The channels to try, best first: the preference that holds now, else the default order; a reply
+    /// goes first to the conversation's channel when the preference allows it (the customer wrote there).
     private func order(for request: DeliveryRequest, scope: PreferenceScope, now: Date) -> [Channel] {
         // A preference for a while ("email, not SMS, while abroad") outranks a standing one; among equals the later given.
         var chosen: ChannelPreference?
         for preference in request.preferences where preference.scope == scope && preference.holds(at: now) {
             if (preference.validFrom ?? .distantPast) >= (chosen?.validFrom ?? .distantPast) { chosen = preference }
         }
-        if let chosen { return unique(chosen.channels) }
-        return unique((request.purpose == .reply ? request.conversationChannel.map { [$0] } ?? [] : []) + defaultOrder)
+        let conversation = request.purpose == .reply ? request.conversationChannel.map { [$0] } ?? [] : []
+        guard let chosen else { return unique(conversation + defaultOrder) }
+        return unique(conversation.filter(chosen.channels.contains) + chosen.channels)
     }
 
     private func unique(_ channels: [Channel]) -> [Channel] {

@@ -1,0 +1,132 @@
+"""The customer's delivery plan end to end: an SMS provider double (sms_double.py) and a real SMTP server (aiosmtpd)
+on loopback. A reply whose SMS comes back undelivered reaches the customer once by email; a customer who sent STOP
+gets no marketing SMS but does get marketing email where email consent exists; a reply follows the customer's
+current preference ("email me, not SMS, while I am abroad")."""
+
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from conftest import assert_error, get_message, messages_of, wait_state
+from mail_servers import SmtpCapture
+from sms_double import SmsDouble, send_twilio_status, twilio_status_fields
+from test_email import HUB_ADDRESS, email_config
+from test_sms import ACCOUNT_SID, AUTH_TOKEN, CUSTOMER, TW_NUMBER, VG, VG2, conversation_with, sms_config, twilio_in
+
+EMAIL = "ana.lima@mail.customer.test"
+
+
+@pytest.fixture
+def double():
+    with SmsDouble({ACCOUNT_SID: AUTH_TOKEN}, {VG["apiKey"]: VG["apiSecret"], VG2["apiKey"]: VG2["apiSecret"]}) as provider:
+        yield provider
+
+
+@pytest.fixture
+def hub(make_server, double, smtp_capture: SmtpCapture):
+    """SMS through the double (profile `tw`), email through the capture relay."""
+
+    def config(port: int) -> dict:
+        return {**sms_config(double)(port), **email_config(smtp_capture)}
+
+    return make_server(config)
+
+
+def customer_on_sms_and_email(hub, text: str) -> tuple:
+    """A customer who wrote by SMS and whose email address an agent added: (conversation, customer id)."""
+    conversation, _ = conversation_with(hub, twilio_in(hub, text)["Body"])
+    r = hub.post(f"/v1/customers/{conversation['customerId']}/identities", json={"channel": "email", "address": EMAIL})
+    assert r.status_code == 201, f"{r.status_code} {r.text}"
+    assert r.json()["address"] == EMAIL and r.json()["verified"] is False, r.json()
+    return conversation, conversation["customerId"]
+
+
+def reply(hub, conversation_id: str, text: str) -> dict:
+    r = hub.post(f"/v1/conversations/{conversation_id}/messages", json={"text": text}, timeout=10)
+    assert r.status_code == 202, f"{r.status_code} {r.text}"
+    return r.json()
+
+
+def midday_zone() -> str:
+    """A fixed-offset time zone where it is about noon now, so quiet hours (21:00–08:00) never defer the test."""
+    offset = (12 - datetime.now(timezone.utc).hour + 12) % 24 - 12  # -12 … 11
+    # Etc/GMT-N is UTC+N (POSIX signs are inverted).
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
+
+
+def test_an_undelivered_sms_reaches_the_customer_once_by_email(hub, double, smtp_capture):
+    """The reply goes by SMS (where the customer wrote); the carrier reports it undelivered; the same text goes by
+    email, once, recorded in the same conversation as a message whose `fallbackOf` is the SMS. A repeated report
+    changes nothing."""
+    conversation, _ = customer_on_sms_and_email(hub, "Is my order on its way?")
+    sms = reply(hub, conversation["id"], "Yes: it ships today, tracking 1Z999.")
+    assert sms["channel"] == "sms"
+    wait_state(hub, sms["id"], "sent")
+    send = double.wait_for_sends(1, to=CUSTOMER)[0]
+
+    fields = twilio_status_fields(ACCOUNT_SID, send["id"], "undelivered", CUSTOMER, TW_NUMBER, "30003")
+    for _ in range(2):  # the provider retries its callback
+        r = send_twilio_status(send["status_callback"], AUTH_TOKEN, fields)
+        assert r.status_code in (200, 204), f"{r.status_code} {r.text}"
+    assert get_message(hub, sms["id"])["deliveryState"] == "undelivered"
+
+    mail = smtp_capture.wait_for_messages(1, to=EMAIL)[0]
+    assert "Yes: it ships today, tracking 1Z999." in mail.message.get_body(preferencelist=("plain",)).get_content()
+    fallback = [m for m in messages_of(hub, conversation["id"]) if m.get("fallbackOf") == sms["id"]]
+    assert len(fallback) == 1 and fallback[0]["channel"] == "email", fallback
+    wait_state(hub, fallback[0]["id"], "sent")
+    time.sleep(1.5)  # nothing else may follow
+    assert len(smtp_capture.messages(to=EMAIL)) == 1
+    assert len(double.sent_messages(to=CUSTOMER)) == 1
+
+
+def test_after_stop_marketing_goes_by_email_where_email_consent_exists(hub, double, smtp_capture):
+    """STOP by SMS opts the number out; the customer opted in to marketing email (recorded by an agent). Marketing
+    by SMS is refused (422 consent_refused); without a channel the planner sends it by email; no SMS goes out."""
+    _, customer_id = customer_on_sms_and_email(hub, "Hello")
+    twilio_in(hub, "STOP")
+    double.wait_for_sends(1, to=CUSTOMER)  # the STOP confirmation, which the law requires
+    assert hub.request("PATCH", f"/v1/customers/{customer_id}", json={"timeZone": midday_zone()}).status_code == 200
+    r = hub.post(f"/v1/customers/{customer_id}/consents",
+                 json={"channel": "email", "address": EMAIL, "purpose": "marketing", "state": "opted_in", "evidence": "newsletter form"})
+    assert r.status_code == 201 and r.json()["source"] == "api", r.text
+
+    by_sms = hub.post("/v1/outbound", json={"customerId": customer_id, "channel": "sms", "text": "Spring sale!", "purpose": "marketing"})
+    assert_error(by_sms, 422, "consent_refused")
+    planned = hub.post("/v1/outbound", json={"customerId": customer_id, "text": "Spring sale!", "purpose": "marketing"})
+    assert planned.status_code == 202, planned.text
+    assert planned.json()["channel"] == "email"
+    mail = smtp_capture.wait_for_messages(1, to=EMAIL)[0]
+    assert "Spring sale!" in mail.message.get_body(preferencelist=("plain",)).get_content()
+    time.sleep(1.0)
+    assert [s["text"] for s in double.sent_messages(to=CUSTOMER) if "Spring" in s["text"]] == []
+
+
+def test_consent_needs_one_of_the_customers_addresses(hub):
+    """Recording consent for an address the customer does not have is 422; a bad body is 400/422; nothing recorded."""
+    conversation, customer_id = customer_on_sms_and_email(hub, "Hi")
+    r = hub.post(f"/v1/customers/{customer_id}/consents",
+                 json={"channel": "email", "address": "someone.else@example.org", "purpose": "marketing", "state": "opted_in"})
+    assert_error(r, 422, "unknown_address")
+    assert hub.post(f"/v1/customers/{customer_id}/consents", json={"channel": "fax"}).status_code in (400, 422)
+    taken = hub.post(f"/v1/customers/{customer_id}/identities", json={"channel": "sms", "address": "not-a-number"})
+    assert_error(taken, 422)
+
+
+def test_a_reply_follows_the_customers_current_preference(hub, double, smtp_capture):
+    """"Email me, not SMS, while I am abroad": during the window the agent's reply in the SMS conversation goes by
+    email; the conversation keeps it; no SMS is sent."""
+    conversation, customer_id = customer_on_sms_and_email(hub, "I am travelling next week")
+    now = datetime.now(timezone.utc)
+    window = {"scope": "service", "channels": ["email"],
+              "validFrom": (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+              "validUntil": (now + timedelta(days=14)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    r = hub.request("PUT", f"/v1/customers/{customer_id}/preferences", json={"items": [window]})
+    assert r.status_code == 200, r.text
+    answer = reply(hub, conversation["id"], "Safe travels! We will write by email.")
+    assert answer["channel"] == "email" and answer["conversationId"] == conversation["id"], answer
+    mail = smtp_capture.wait_for_messages(1, to=EMAIL)[0]
+    assert mail.message["From"].addresses[0].addr_spec == HUB_ADDRESS
+    wait_state(hub, answer["id"], "sent")
+    assert double.sent_messages(to=CUSTOMER) == []
