@@ -23,3 +23,4 @@ bench:
 	bash Benchmarks/webchat.sh
 	bash Benchmarks/routing.sh
 	bash Benchmarks/email.sh
+	bash Benchmarks/import.sh

@@ -11,12 +11,15 @@ public struct Customer: Codable, Sendable, Equatable {
     public var locale: String?
     /// The agent who looks after this customer: the router gives them the customer's conversations first.
     public var accountManagerId: String?
+    /// The id an import gave (a CRM's): importing it again updates this customer.
+    public var externalId: String?
     public var createdAt: Date
     public var updatedAt: Date
 
     public init(
         id: String, name: String? = nil, attributes: [String: String] = [:], tags: [String] = [],
-        tier: String? = nil, timeZone: String? = nil, locale: String? = nil, accountManagerId: String? = nil, createdAt: Date, updatedAt: Date
+        tier: String? = nil, timeZone: String? = nil, locale: String? = nil, accountManagerId: String? = nil, externalId: String? = nil,
+        createdAt: Date, updatedAt: Date
     ) {
         self.id = id
         self.name = name
@@ -26,6 +29,7 @@ public struct Customer: Codable, Sendable, Equatable {
         self.timeZone = timeZone
         self.locale = locale
         self.accountManagerId = accountManagerId
+        self.externalId = externalId
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }
@@ -90,5 +94,37 @@ public struct Identity: Codable, Sendable, Equatable {
         self.customerId = customerId
         self.verified = verified
         self.createdAt = createdAt
+    }
+}
+
+/// What an import did, per batch or in total.
+public struct CustomerImportReport: Codable, Sendable, Equatable {
+    public var created = 0
+    public var updated = 0
+    public var unchanged = 0
+    /// Lines the store refused (an address that belongs to another customer), with why.
+    public var rejected: [ImportProblem] = []
+
+    public init() {}
+
+    public mutating func add(_ other: CustomerImportReport) {
+        created += other.created
+        updated += other.updated
+        unchanged += other.unchanged
+        rejected += other.rejected
+    }
+}
+
+/// A customer with everything an export writes of them.
+public struct CustomerExport: Sendable {
+    public var customer: Customer
+    public var identities: [Identity]
+    /// The newest entry per address and purpose.
+    public var consents: [ConsentRecord]
+
+    public init(customer: Customer, identities: [Identity], consents: [ConsentRecord]) {
+        self.customer = customer
+        self.identities = identities
+        self.consents = consents
     }
 }

@@ -29,6 +29,14 @@ public protocol HubStorage: InboundSink {
     func customer(id: String) async throws -> Customer
     func updateCustomer(id: String, _ patch: CustomerPatch) async throws -> Customer
     func identities(customerId: String) async throws -> [Identity]
+    /// Imports a batch of checked rows in one transaction, idempotent on external id: new customers are created,
+    /// known ones updated; a line whose address belongs to another customer is refused. With `dryRun` nothing is kept.
+    func importCustomers(_ rows: [CustomerImportRow], dryRun: Bool) async throws -> CustomerImportReport
+    /// Recomputes the value tiers of every customer with purchase attributes; returns how many changed.
+    /// Tiers someone set (and `blocklisted`) are kept.
+    func recomputeValueTiers(now: Date) async throws -> Int
+    /// Customers in id order after `cursor`, with their identities and newest consents, for an export.
+    func exportCustomers(after cursor: String?, limit: Int) async throws -> [CustomerExport]
     /// Adds an address the customer is known by (unverified; an agent learnt it); the same address twice changes
     /// nothing, another customer's is a conflict (merging is separate).
     func addIdentity(customerId: String, channel: Channel, address: String) async throws -> Identity

@@ -120,13 +120,18 @@ extension SQLiteHubStorage {
                 """, arguments: [record.channel.rawValue, record.address, record.purpose.rawValue, record.state.rawValue, evidence]) == true {
                 return
             }
-            try db.execute(sql: """
-                INSERT INTO consent (customer_id, channel, address, purpose, state, source, evidence, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [record.customerId, record.channel.rawValue, record.address, record.purpose.rawValue,
-                                 record.state.rawValue, record.source.rawValue, record.evidence, record.createdAt])
-            try appendEvent(db, .consentRecorded, data: record, customerId: record.customerId, at: record.createdAt)
+            try Self.insertConsent(record, db: db)
         }
+    }
+
+    /// Appends one entry to the ledger, and its event, in the caller's transaction.
+    static func insertConsent(_ record: ConsentRecord, db: Database) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO consent (customer_id, channel, address, purpose, state, source, evidence, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [record.customerId, record.channel.rawValue, record.address, record.purpose.rawValue,
+                                     record.state.rawValue, record.source.rawValue, record.evidence, record.createdAt])
+        try appendEvent(db, .consentRecorded, data: record, customerId: record.customerId, at: record.createdAt)
     }
 
     public func consents(customerId: String) async throws -> [ConsentRecord] {

@@ -251,6 +251,12 @@ enum Schema {
                 CREATE INDEX message_fallback ON message(fallback_of) WHERE fallback_of IS NOT NULL;
                 """)
         }
+        migrator.registerMigration("v9-import") { db in
+            try db.execute(sql: """
+                ALTER TABLE customer ADD COLUMN external_id TEXT;
+                CREATE UNIQUE INDEX customer_external ON customer(external_id) WHERE external_id IS NOT NULL;
+                """)
+        }
         return migrator
     }
 }

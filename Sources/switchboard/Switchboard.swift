@@ -12,7 +12,7 @@ import Prometheus
 struct Switchboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Switchboard: a multi-channel contact-center message hub.",
-        subcommands: [Serve.self, Migrate.self, TokenCommand.self, AgentCommand.self]
+        subcommands: [Serve.self, Migrate.self, TokenCommand.self, AgentCommand.self, CustomersCommand.self]
     )
 }
 
