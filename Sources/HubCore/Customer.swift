@@ -128,3 +128,37 @@ public struct CustomerExport: Sendable {
         self.consents = consents
     }
 }
+
+extension Customer {
+    /// The profile of one customer after `other` was merged into it: this profile's values win where it has
+    /// them and `other` fills the gaps; tags and attributes are joined (this profile's attribute values win);
+    /// the better tier is kept, except that a blocklisted one stays blocklisted.
+    public func merging(_ other: Customer) -> Customer {
+        var merged = self
+        merged.name = name ?? other.name
+        merged.timeZone = timeZone ?? other.timeZone
+        merged.locale = locale ?? other.locale
+        merged.accountManagerId = accountManagerId ?? other.accountManagerId
+        merged.externalId = externalId ?? other.externalId
+        merged.tags = tags + other.tags.filter { !tags.contains($0) }
+        merged.attributes = other.attributes.merging(attributes) { _, mine in mine }
+        let tiers = [tier, other.tier].compactMap { $0.flatMap(CustomerTier.init(rawValue:)) }
+        if tiers.contains(.blocklisted) {
+            merged.tier = CustomerTier.blocklisted.rawValue
+        } else if let best = tiers.min(by: { $0.rank < $1.rank }) {
+            merged.tier = best.rawValue
+        }
+        return merged
+    }
+}
+
+/// What a merge did: the customer that remains and the one that was merged into it.
+public struct CustomerMerge: Codable, Sendable, Equatable {
+    public var customer: Customer
+    public var mergedId: String
+
+    public init(customer: Customer, mergedId: String) {
+        self.customer = customer
+        self.mergedId = mergedId
+    }
+}

@@ -14,6 +14,7 @@ public enum EventType: String, Codable, Sendable, CaseIterable {
     case consentRecorded = "consent.recorded"
     case routingConfigured = "routing.configured"
     case messageQuarantined = "message.quarantined"
+    case customerMerged = "customer.merged"
 }
 
 /// One entry of the event log, with a monotonic id clients resume from.

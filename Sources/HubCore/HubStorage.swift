@@ -37,6 +37,10 @@ public protocol HubStorage: InboundSink {
     func recomputeValueTiers(now: Date) async throws -> Int
     /// Customers in id order after `cursor`, with their identities and newest consents, for an export.
     func exportCustomers(after cursor: String?, limit: Int) async throws -> [CustomerExport]
+    /// Merges `mergedId` into `survivorId`: identities, conversations, consents, visitors and (when the survivor has
+    /// none) preferences move over, the profiles are joined (`Customer.merging`), the merged customer is removed,
+    /// and a `customer.merged` event is appended.
+    func mergeCustomers(survivorId: String, mergedId: String) async throws -> CustomerMerge
     /// Adds an address the customer is known by (unverified; an agent learnt it); the same address twice changes
     /// nothing, another customer's is a conflict (merging is separate).
     func addIdentity(customerId: String, channel: Channel, address: String) async throws -> Identity

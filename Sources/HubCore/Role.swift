@@ -28,6 +28,8 @@ public enum Permission: String, Sendable, CaseIterable {
     case readConversations, writeConversations, readEvents, ingest
     /// Inbound input set aside as unreadable (supervisors and admins).
     case readQuarantine
+    /// Merging two customers into one (supervisors and admins).
+    case mergeCustomers
 }
 
 /// Who made a request: the token's role and, for staff, the agent behind it.

@@ -50,7 +50,8 @@ public func buildApplication(
         router: buildRouter(
             storage: storage, registry: registry, webChat: webChat, routing: routing,
             sms: SMSWebhookController(storage: storage, transport: transport, configuration: configuration.sms, logger: logger),
-            email: EmailWebhookController(intake: emailIntake)
+            email: EmailWebhookController(intake: emailIntake),
+            completeness: ProfileCompleteness(requiredFields: configuration.requiredProfileFields)
         ),
         server: .http1WebSocketUpgrade(webSocketRouter: sockets),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Switchboard"),
@@ -65,7 +66,8 @@ public func buildApplication(
 public func buildRouter(
     storage: any HubStorage, registry: PrometheusCollectorRegistry, webChat: WebChatController<AppRequestContext>,
     routing: RoutingService? = nil, sms: SMSWebhookController<AppRequestContext>? = nil,
-    email: EmailWebhookController<AppRequestContext>? = nil, sseHeartbeat: Duration = .seconds(15)
+    email: EmailWebhookController<AppRequestContext>? = nil, completeness: ProfileCompleteness = ProfileCompleteness(),
+    sseHeartbeat: Duration = .seconds(15)
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ErrorMiddleware())
@@ -82,7 +84,7 @@ public func buildRouter(
     APIInboundController<AppRequestContext>(sink: storage).addRoutes(to: v1.group().add(middleware: RequirePermission(.ingest)))
     TokensController(storage: storage).addRoutes(to: v1)
     AgentsController(storage: storage).addRoutes(to: v1)
-    CustomersController(storage: storage).addRoutes(to: v1)
+    CustomersController(storage: storage, completeness: completeness).addRoutes(to: v1)
     ConversationsController(storage: storage, fanout: webChat.fanout).addRoutes(to: v1)
     EventsController(storage: storage, fanout: webChat.fanout, heartbeat: sseHeartbeat).addRoutes(to: v1)
     QuarantineController(storage: storage).addRoutes(to: v1)

@@ -5,6 +5,7 @@ import Hummingbird
 /// `/v1/customers`: profiles and the identities they are known by.
 struct CustomersController {
     let storage: any HubStorage
+    let completeness: ProfileCompleteness
 
     /// The channel preferences of a customer, replaced as a whole.
     struct Preferences: ResponseEncodable, Decodable {
@@ -18,6 +19,11 @@ struct CustomersController {
         var purpose: ConsentPurpose
         var state: ConsentState
         var evidence: String?
+    }
+
+    /// The customer to merge into the one the path names.
+    struct MergeRequest: Decodable {
+        var customerId: String
     }
 
     /// An address the customer is known by, as an agent adds it.
@@ -42,9 +48,31 @@ struct CustomersController {
             let patch = try await context.requestDecoder.decode(CustomerPatch.self, from: request, context: context)
             return try await storage.updateCustomer(id: try context.parameters.require("id"), patch)
         }
+        group.get("customers/:id/completeness") { _, context -> ProfileCompleteness.Score in
+            _ = try context.require(.readCustomers)
+            let customer = try await storage.customer(id: try context.parameters.require("id"))
+            return completeness.score(customer, identities: try await storage.identities(customerId: customer.id))
+        }
+        // Every profile against the required fields, a page of customers at a time.
+        group.get("reports/completeness") { _, context -> ProfileCompleteness.Report in
+            _ = try context.require(.readCustomers)
+            var tally = ProfileCompleteness.Tally(fields: completeness.requiredFields)
+            var cursor: String?
+            while case let page = try await storage.exportCustomers(after: cursor, limit: 1_000), let last = page.last {
+                for entry in page { tally.add(completeness.score(entry.customer, identities: entry.identities)) }
+                cursor = last.customer.id
+            }
+            return tally.report
+        }
         group.get("customers/:id/identities") { _, context in
             _ = try context.require(.readCustomers)
             return Items(items: try await storage.identities(customerId: try context.parameters.require("id")))
+        }
+        // Two profiles of one person: the one named in the path remains.
+        group.post("customers/:id/merge") { request, context -> CustomerMerge in
+            _ = try context.require(.mergeCustomers)
+            let body = try await context.requestDecoder.decode(MergeRequest.self, from: request, context: context)
+            return try await storage.mergeCustomers(survivorId: try context.parameters.require("id"), mergedId: body.customerId)
         }
         group.post("customers/:id/identities") { request, context -> Response in
             _ = try context.require(.writeCustomers)
@@ -100,3 +128,7 @@ struct CustomersController {
         }
     }
 }
+
+extension ProfileCompleteness.Score: ResponseEncodable {}
+extension ProfileCompleteness.Report: ResponseEncodable {}
+extension CustomerMerge: ResponseEncodable {}

@@ -48,6 +48,9 @@ public struct HubConfiguration: Sendable {
     /// `routing.file`: a JSON file of routing rules, queues and calendars, used until `PUT /v1/routing/configuration`
     /// stores one; unset, one general queue with the standard service levels.
     public var routingFile: String?
+    /// `customers.requiredFields` (list): what a complete profile has (`name`, `email`, `phone`, `timeZone`, `locale`,
+    /// `tags`, `accountManager`, or an attribute's name); default name, email, phone, timeZone, locale.
+    public var requiredProfileFields = ProfileCompleteness.defaultFields
     /// `log.level`: trace, debug, info, notice, warning, error or critical.
     public var logLevel = Logger.Level.info
 
@@ -66,6 +69,7 @@ public struct HubConfiguration: Sendable {
         email = Self.email(reader)
         maxConnectionsPerHost = reader.int(forKey: "transport.maxConnectionsPerHost", default: maxConnectionsPerHost)
         routingFile = reader.string(forKey: "routing.file")
+        requiredProfileFields = reader.stringArray(forKey: "customers.requiredFields", default: requiredProfileFields)
         logLevel = reader.string(forKey: "log.level").flatMap(Logger.Level.init(rawValue:)) ?? logLevel
     }
 

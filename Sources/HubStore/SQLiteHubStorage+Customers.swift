@@ -108,4 +108,31 @@ extension SQLiteHubStorage {
             return identity
         }
     }
+
+    public func mergeCustomers(survivorId: String, mergedId: String) async throws -> CustomerMerge {
+        guard survivorId != mergedId else { throw HubError.unprocessable("same_customer", "A customer cannot be merged into itself.") }
+        let now = self.now()
+        return try await write { db in
+            guard let survivor = try Customer.fetchOne(db, key: survivorId) else { throw HubError.notFound("customer", survivorId) }
+            guard let merged = try Customer.fetchOne(db, key: mergedId) else { throw HubError.notFound("customer", mergedId) }
+            var customer = survivor.merging(merged)
+            customer.updatedAt = now
+            for table in ["identity", "conversation", "consent", "webchat_visitor"] {
+                try db.execute(sql: "UPDATE \(table) SET customer_id = ? WHERE customer_id = ?", arguments: [survivorId, mergedId])
+            }
+            try db.execute(sql: "UPDATE message SET author_id = ? WHERE author_kind = 'customer' AND author_id = ?", arguments: [survivorId, mergedId])
+            // The survivor's stated preferences win; the merged customer's are kept only when it has none.
+            if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM channel_preference WHERE customer_id = ?", arguments: [survivorId]) == 0 {
+                try db.execute(sql: "UPDATE channel_preference SET customer_id = ? WHERE customer_id = ?", arguments: [survivorId, mergedId])
+            } else {
+                try db.execute(sql: "DELETE FROM channel_preference WHERE customer_id = ?", arguments: [mergedId])
+            }
+            try db.execute(sql: "DELETE FROM customer WHERE id = ?", arguments: [mergedId])
+            // The external id moves with the profile; the unique index allows it only once the merged row is gone.
+            try customer.update(db)
+            let result = CustomerMerge(customer: customer, mergedId: mergedId)
+            try appendEvent(db, .customerMerged, data: result, customerId: survivorId, at: now)
+            return result
+        }
+    }
 }

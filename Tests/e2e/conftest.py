@@ -8,6 +8,7 @@ killed at teardown, even when the test fails.
 import ctypes
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -103,6 +104,18 @@ def wait_state(server, message_id: str, *states: str, timeout: float = 10.0) -> 
         return wait_for(reached, timeout, interval=0.1, what=f"message {message_id} in {states}")
     except AssertionError as error:
         raise AssertionError(f"{error}; last seen: {last.get('message')}\n{server.log_tail(20)}") from None
+
+
+def staff_token(server, role: str) -> str:
+    """A new token of `role` (an agent's acts as a new agent), issued through the API by the admin."""
+    body = {"role": role}
+    if role == "agent":
+        agent = server.post("/v1/agents", json={"name": f"Agent {secrets.token_hex(3)}"})
+        assert agent.status_code == 201, agent.text
+        body["agentId"] = agent.json()["id"]
+    r = server.post("/v1/tokens", json=body)
+    assert r.status_code == 201, f"{r.status_code} {r.text}"
+    return r.json()["token"]
 
 
 def last_line(text: str) -> str:

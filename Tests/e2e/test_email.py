@@ -27,7 +27,7 @@ import email.policy
 import pytest
 import requests
 
-from conftest import assert_error, get_conversation, get_message, messages_of, wait_for, wait_state
+from conftest import assert_error, get_conversation, get_message, messages_of, staff_token, wait_for, wait_state
 from mail_servers import Received, SmtpCapture
 
 HUB_ADDRESS = "support@example.test"
@@ -275,17 +275,6 @@ def resolve(hub, conversation_id: str):
     r = hub.post(f"/v1/conversations/{conversation_id}/resolve")
     assert r.status_code == 200, f"{r.status_code} {r.text}"
     assert r.json()["status"] == "resolved", r.json()
-
-
-def staff_token(hub, role: str) -> str:
-    body = {"role": role}
-    if role == "agent":
-        agent = hub.post("/v1/agents", json={"name": f"Agent {uuid.uuid4().hex[:6]}"})
-        assert agent.status_code == 201, agent.text
-        body["agentId"] = agent.json()["id"]
-    r = hub.post("/v1/tokens", json=body)
-    assert r.status_code == 201, f"{r.status_code} {r.text}"
-    return r.json()["token"]
 
 
 # -- reading what the hub sent -------------------------------------------------------------------
