@@ -12,3 +12,9 @@ extension Channel {
     /// In-Reply-To): a new email is a new conversation, where a new SMS or chat line continues the open one.
     public var threadsByReference: Bool { self == .email }
 }
+
+extension Channel {
+    /// Whether the provider reports delivery (SMS carriers do); without a report in time, a message counts as
+    /// not delivered. An email relay's acceptance is all email says, unless it bounces.
+    public var reportsDelivery: Bool { self == .sms }
+}

@@ -162,6 +162,9 @@ public protocol HubStorage: InboundSink {
     func outboxRetry(_ item: OutboxItem, at retryAt: Date, reason: String) async throws
     /// Gives up: the row is dead-lettered and the message marked failed with the reason.
     func outboxFailed(_ item: OutboxItem, reason: String) async throws
+    /// Messages sent before `cutoff` on a channel that reports delivery, with no report since: each goes once to
+    /// the next channel of the customer's plan, as if undelivered (its error says so). Returns the messages given up on.
+    func expireUnreported(sentBefore cutoff: Date) async throws -> [Message]
     /// When the next queued row falls due, nil when none is queued.
     func nextOutboxDue() async throws -> Date?
 }

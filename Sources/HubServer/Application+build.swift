@@ -43,6 +43,9 @@ public func buildApplication(
     webChat.addSocketRoute(to: sockets)
     let emailIntake = EmailIntake(storage: storage, configuration: configuration.email)
     var services: [any Service] = [storage, transport, dispatcher, SnoozeTimer(storage: storage, logger: logger), fanout, routing]
+    if configuration.receiptTimeoutSeconds > 0 {
+        services.append(ReceiptWatch(storage: storage, timeout: .seconds(configuration.receiptTimeoutSeconds), logger: logger))
+    }
     if let mailbox = configuration.email.imap {
         services.append(IMAPPoller(mailbox: mailbox, intake: emailIntake, storage: storage, transport: transport, logger: logger))
     }

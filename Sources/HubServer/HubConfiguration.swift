@@ -24,6 +24,9 @@ public struct HubConfiguration: Sendable {
     public var apiCallbackSecret: String?
     /// `outbox.maxAttempts`: attempts before a message is dead-lettered.
     public var outboxMaxAttempts = 8
+    /// `outbox.receiptTimeoutSeconds` (0, off): an SMS with no delivery report this long after it was sent goes
+    /// once more on the customer's next channel, as if undelivered.
+    public var receiptTimeoutSeconds = 0
     /// `webchat.*`: the web chat channel. `webchat.allowedOrigins` (list) and `webchat.identitySecret` configure
     /// the `default` site; more sites are named in `webchat.sites` (list), each with
     /// `webchat.site.NAME.allowedOrigins` and `webchat.site.NAME.identitySecret`. Limits:
@@ -64,6 +67,7 @@ public struct HubConfiguration: Sendable {
         apiCallbackURL = reader.string(forKey: "api.callbackUrl")
         apiCallbackSecret = reader.string(forKey: "api.callbackSecret", isSecret: true)
         outboxMaxAttempts = reader.int(forKey: "outbox.maxAttempts", default: outboxMaxAttempts)
+        receiptTimeoutSeconds = max(0, reader.int(forKey: "outbox.receiptTimeoutSeconds", default: receiptTimeoutSeconds))
         webChat = Self.webChat(reader)
         sms = Self.sms(reader, host: host, port: port)
         email = Self.email(reader)

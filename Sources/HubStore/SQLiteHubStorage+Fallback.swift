@@ -28,4 +28,30 @@ extension SQLiteHubStorage {
         )
         try queue(&message, in: &conversation, purpose: delivery.purpose, notBefore: notBefore, to: next, db: db, now: now)
     }
+
+    public func expireUnreported(sentBefore cutoff: Date) async throws -> [Message] {
+        let now = self.now()
+        let planner = self.planner
+        let channels = Channel.allCases.filter(\.reportsDelivery).map(\.rawValue)
+        return try await write { db in
+            // Still `sent` (no receipt), not given up on before (that sets the error), and not already followed by a fallback.
+            let stale = try Message.fetchAll(db, sql: """
+                SELECT * FROM message AS m
+                WHERE m.direction = 'outbound' AND m.kind = 'message' AND m.delivery_state = 'sent' AND m.error IS NULL AND m.updated_at < ?
+                  AND m.channel IN (\(databaseQuestionMarks(count: channels.count)))
+                  AND NOT EXISTS (SELECT 1 FROM message AS f WHERE f.fallback_of = COALESCE(m.fallback_of, m.id) AND f.id > m.id)
+                ORDER BY m.id LIMIT 500
+                """, arguments: StatementArguments([cutoff]) + StatementArguments(channels))
+            var expired: [Message] = []
+            for var message in stale {
+                message.error = "no delivery report within \(Int(now.timeIntervalSince(message.updatedAt))) s"
+                message.updatedAt = now
+                try message.update(db, columns: ["error", "updated_at"])
+                try appendEvent(db, .messageUpdated, data: message, conversation: try Conversation.fetchOne(db, key: message.conversationId), at: now)
+                try Self.fallBack(from: message, planner: planner, db: db, now: now)
+                expired.append(message)
+            }
+            return expired
+        }
+    }
 }

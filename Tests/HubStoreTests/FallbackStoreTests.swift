@@ -53,6 +53,23 @@ import Testing
         await store.close()
     }
 
+    @Test func anSMSWithoutADeliveryReportInTimeGoesByEmailOnce() async throws {
+        let clock = TestClock()
+        let store = try makeStore(now: clock)
+        let landed = try await customerOnTwoChannels(store)
+        let reply = try await store.reply(conversationId: landed.conversationId, ReplyDraft(text: "Your code is 1234."), authorId: nil, idempotencyKey: nil)
+        try await store.outboxSent(try #require(try await claim(store, clock).first), receipt: SendReceipt(providerMessageId: "SM1"))
+        clock.advance(by: 60)
+        #expect(try await store.expireUnreported(sentBefore: clock.now().addingTimeInterval(-120)).isEmpty, "not late yet")
+        clock.advance(by: 120)
+        #expect(try await store.expireUnreported(sentBefore: clock.now().addingTimeInterval(-120)).map(\.id) == [reply.id])
+        #expect(try await claim(store, clock).map(\.delivery.channel) == [.email])
+        clock.advance(by: 600)
+        #expect(try await store.expireUnreported(sentBefore: clock.now().addingTimeInterval(-120)).isEmpty, "given up on once")
+        #expect(try await store.message(id: reply.id).error?.hasPrefix("no delivery report") == true)
+        await store.close()
+    }
+
     @Test func aReplyFollowsTheCustomersCurrentPreference() async throws {
         let clock = TestClock()
         let store = try makeStore(now: clock)

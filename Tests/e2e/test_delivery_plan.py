@@ -130,3 +130,22 @@ def test_a_reply_follows_the_customers_current_preference(hub, double, smtp_capt
     assert mail.message["From"].addresses[0].addr_spec == HUB_ADDRESS
     wait_state(hub, answer["id"], "sent")
     assert double.sent_messages(to=CUSTOMER) == []
+
+
+def test_an_sms_without_a_delivery_report_in_time_goes_by_email(make_server, double, smtp_capture):
+    """`outbox.receiptTimeoutSeconds`: the carrier never reports on the SMS; after the timeout the same text goes by
+    email, once, and the SMS keeps `sent` with an error saying no report came."""
+
+    def config(port: int) -> dict:
+        return {**sms_config(double)(port), **email_config(smtp_capture), "outbox": {"receiptTimeoutSeconds": 1}}
+
+    hub = make_server(config)
+    conversation, _ = customer_on_sms_and_email(hub, "Send me the code")
+    sms = reply(hub, conversation["id"], "Your code is 4711.")
+    wait_state(hub, sms["id"], "sent")
+    mail = smtp_capture.wait_for_messages(1, to=EMAIL, timeout=15)[0]
+    assert "Your code is 4711." in mail.message.get_body(preferencelist=("plain",)).get_content()
+    late = get_message(hub, sms["id"])
+    assert late["deliveryState"] == "sent" and late["error"].startswith("no delivery report"), late
+    time.sleep(2.5)  # two more timeouts: nothing else
+    assert len(smtp_capture.messages(to=EMAIL)) == 1
