@@ -1,4 +1,5 @@
 import CurlTransport
+import HubCore
 
 /// An SMTP relay the hub hands its mail to.
 public struct SMTPRelay: Sendable {
@@ -56,10 +57,13 @@ public struct EmailConfiguration: Sendable {
     public var maxMessageBytes: Int
     /// Mail with more attachments is quarantined.
     public var maxAttachments: Int
+    /// When set, every mail ends with the customer's preferences link, and marketing mail offers one-click
+    /// unsubscribe (RFC 8058) through it.
+    public var preferencesLink: PreferencesLink?
 
     public init(address: String = "support@localhost", fromName: String? = nil, replySecret: String? = nil, webhookSecret: String? = nil,
                 defaultSubject: String = "A message from our team", smtp: SMTPRelay? = nil, imap: IMAPMailbox? = nil,
-                maxMessageBytes: Int = MIMEParser.maxBytes, maxAttachments: Int = 20) {
+                maxMessageBytes: Int = MIMEParser.maxBytes, maxAttachments: Int = 20, preferencesLink: PreferencesLink? = nil) {
         self.address = address
         self.fromName = fromName
         self.replySecret = replySecret
@@ -69,6 +73,7 @@ public struct EmailConfiguration: Sendable {
         self.imap = imap
         self.maxMessageBytes = min(maxMessageBytes, MIMEParser.maxBytes)
         self.maxAttachments = maxAttachments
+        self.preferencesLink = preferencesLink
     }
 
     /// The domain of the center's address: the right side of every Message-ID the hub writes.

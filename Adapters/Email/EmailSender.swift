@@ -48,6 +48,14 @@ public struct EmailSender: OutboundSender {
         } else {
             subject = configuration.defaultSubject
         }
+        // The customer's preferences link closes every mail; marketing mail also offers it as one-click unsubscribe.
+        let link = configuration.preferencesLink?.url(customerId: delivery.customerId)
+        var text = delivery.text
+        var html = delivery.html
+        if let link {
+            text += "\n\n--\nHow we reach you: \(link)"
+            html = html.map { $0 + "<hr><p style=\"font-size:small\"><a href=\"\(Self.escaped(link))\">How we reach you</a></p>" }
+        }
         return OutgoingEmail(
             from: MailAddress(address: configuration.address, name: configuration.fromName),
             to: [MailAddress(address: delivery.to)],
@@ -57,11 +65,16 @@ public struct EmailSender: OutboundSender {
             inReplyTo: delivery.thread.last.map(Self.bare),
             references: delivery.thread.map(Self.bare),
             date: delivery.createdAt,
-            text: delivery.text,
-            html: delivery.html,
+            text: text,
+            html: html,
             attachments: try await attachments(delivery.attachments),
+            listUnsubscribe: delivery.purpose == .marketing ? link.map { ($0, nil) } : nil,
             autoSubmitted: delivery.purpose == .system ? "auto-generated" : nil
         )
+    }
+
+    private static func escaped(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "<", with: "&lt;")
     }
 
     static func isReplySubject(_ subject: String) -> Bool {

@@ -40,6 +40,8 @@ public enum ConsentSource: String, Codable, Sendable {
     case agent, api, unsubscribe, `import`
     /// A permanent delivery failure (a hard email bounce): the address is suppressed.
     case bounce
+    /// The customer's own preferences page (the link in every mail), one-click unsubscribe included.
+    case preferences
 }
 
 /// One entry of the consent ledger: append-only, the newest per (channel, address, purpose) counts.

@@ -54,7 +54,8 @@ public func buildApplication(
             storage: storage, registry: registry, webChat: webChat, routing: routing,
             sms: SMSWebhookController(storage: storage, transport: transport, configuration: configuration.sms, logger: logger),
             email: EmailWebhookController(intake: emailIntake),
-            completeness: ProfileCompleteness(requiredFields: configuration.requiredProfileFields)
+            completeness: ProfileCompleteness(requiredFields: configuration.requiredProfileFields),
+            preferencesLink: configuration.preferencesLink
         ),
         server: .http1WebSocketUpgrade(webSocketRouter: sockets),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Switchboard"),
@@ -70,7 +71,7 @@ public func buildRouter(
     storage: any HubStorage, registry: PrometheusCollectorRegistry, webChat: WebChatController<AppRequestContext>,
     routing: RoutingService? = nil, sms: SMSWebhookController<AppRequestContext>? = nil,
     email: EmailWebhookController<AppRequestContext>? = nil, completeness: ProfileCompleteness = ProfileCompleteness(),
-    sseHeartbeat: Duration = .seconds(15)
+    preferencesLink: PreferencesLink? = nil, sseHeartbeat: Duration = .seconds(15)
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ErrorMiddleware())
@@ -83,11 +84,12 @@ public func buildRouter(
         .add(middleware: ErrorMiddleware()))
     sms?.addRoutes(to: router.group("webhooks/sms"))
     email?.addRoutes(to: router.group("webhooks/email"))
+    PreferencesController(storage: storage, link: preferencesLink).addRoutes(to: router)
     let v1 = router.group("v1").add(middleware: AuthMiddleware(storage: storage, cache: PrincipalCache()))
     APIInboundController<AppRequestContext>(sink: storage).addRoutes(to: v1.group().add(middleware: RequirePermission(.ingest)))
     TokensController(storage: storage).addRoutes(to: v1)
     AgentsController(storage: storage).addRoutes(to: v1)
-    CustomersController(storage: storage, completeness: completeness).addRoutes(to: v1)
+    CustomersController(storage: storage, completeness: completeness, preferencesLink: preferencesLink).addRoutes(to: v1)
     ConversationsController(storage: storage, fanout: webChat.fanout).addRoutes(to: v1)
     EventsController(storage: storage, fanout: webChat.fanout, heartbeat: sseHeartbeat).addRoutes(to: v1)
     QuarantineController(storage: storage).addRoutes(to: v1)

@@ -6,6 +6,8 @@ import Hummingbird
 struct CustomersController {
     let storage: any HubStorage
     let completeness: ProfileCompleteness
+    /// The customers' own preferences page, when configured.
+    let preferencesLink: PreferencesLink?
 
     /// The channel preferences of a customer, replaced as a whole.
     struct Preferences: ResponseEncodable, Decodable {
@@ -19,6 +21,11 @@ struct CustomersController {
         var purpose: ConsentPurpose
         var state: ConsentState
         var evidence: String?
+    }
+
+    /// Where a customer manages how the center reaches them.
+    struct PreferencesURL: ResponseEncodable {
+        var url: String
     }
 
     /// The customer to merge into the one the path names.
@@ -47,6 +54,15 @@ struct CustomersController {
             _ = try context.require(.writeCustomers)
             let patch = try await context.requestDecoder.decode(CustomerPatch.self, from: request, context: context)
             return try await storage.updateCustomer(id: try context.parameters.require("id"), patch)
+        }
+        // The link to the customer's preferences page, for an agent to send on any channel.
+        group.get("customers/:id/preferences-link") { _, context -> PreferencesURL in
+            _ = try context.require(.readCustomers)
+            let customer = try await storage.customer(id: try context.parameters.require("id"))
+            guard let preferencesLink else {
+                throw HubError.unprocessable("preferences_page_off", "Set customers.preferencesSecret to give customers a preferences page.")
+            }
+            return PreferencesURL(url: preferencesLink.url(customerId: customer.id))
         }
         group.get("customers/:id/completeness") { _, context -> ProfileCompleteness.Score in
             _ = try context.require(.readCustomers)

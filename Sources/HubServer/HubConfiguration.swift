@@ -54,6 +54,10 @@ public struct HubConfiguration: Sendable {
     /// `customers.requiredFields` (list): what a complete profile has (`name`, `email`, `phone`, `timeZone`, `locale`,
     /// `tags`, `accountManager`, or an attribute's name); default name, email, phone, timeZone, locale.
     public var requiredProfileFields = ProfileCompleteness.defaultFields
+    /// `http.publicBaseUrl`: the hub's URL as customers reach it (default `http://HOST:PORT`), for preferences links.
+    public var publicBaseURL = "http://127.0.0.1:8080"
+    /// `customers.preferencesSecret`: signs customers' preferences links; unset, mail carries no link.
+    public var preferencesSecret: String?
     /// `log.level`: trace, debug, info, notice, warning, error or critical.
     public var logLevel = Logger.Level.info
 
@@ -74,7 +78,15 @@ public struct HubConfiguration: Sendable {
         maxConnectionsPerHost = reader.int(forKey: "transport.maxConnectionsPerHost", default: maxConnectionsPerHost)
         routingFile = reader.string(forKey: "routing.file")
         requiredProfileFields = reader.stringArray(forKey: "customers.requiredFields", default: requiredProfileFields)
+        publicBaseURL = reader.string(forKey: "http.publicBaseUrl", default: "http://\(host):\(port)")
+        preferencesSecret = reader.string(forKey: "customers.preferencesSecret", isSecret: true)
+        email.preferencesLink = preferencesLink
         logLevel = reader.string(forKey: "log.level").flatMap(Logger.Level.init(rawValue:)) ?? logLevel
+    }
+
+    /// The customers' preferences links, when `customers.preferencesSecret` is set.
+    public var preferencesLink: PreferencesLink? {
+        preferencesSecret.map { PreferencesLink(baseURL: publicBaseURL, secret: $0) }
     }
 
     /// The routing configuration of `routing.file`, checked; the standard one when no file is set.

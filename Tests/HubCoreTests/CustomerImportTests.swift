@@ -76,3 +76,20 @@ import Testing
         #expect(!ValueTiers.isComputed(customer(tier: "normal", segment: nil)))
     }
 }
+
+/// Signed ids in links and addresses: only the hub makes them, any case reads back, another purpose does not verify.
+@Suite struct SignedIDTests {
+    @Test func aSignedIDVerifiesOnlyForItsPurposeAndSecret() {
+        let token = SignedID.sign("cus_01JD8Z5X6Y", purpose: "preferences", secret: "s3cret")
+        #expect(SignedID.verify(token, purpose: "preferences", secret: "s3cret") == "cus_01JD8Z5X6Y")
+        #expect(SignedID.verify(token.uppercased(), purpose: "preferences", secret: "s3cret") == "cus_01JD8Z5X6Y")
+        #expect(SignedID.verify(token, purpose: "reply", secret: "s3cret") == nil)
+        #expect(SignedID.verify(token, purpose: "preferences", secret: "other") == nil)
+        #expect(SignedID.verify("cus_01JD8Z5X6Z" + token.drop { $0 != "." }, purpose: "preferences", secret: "s3cret") == nil)
+        #expect(SignedID.verify("garbage", purpose: "preferences", secret: "s3cret") == nil)
+        let link = PreferencesLink(baseURL: "https://hub.example.com/", secret: "s3cret")
+        let url = link.url(customerId: "cus_01JD8Z5X6Y")
+        #expect(url == "https://hub.example.com/p/\(token)")
+        #expect(link.customerId(token: String(url.split(separator: "/").last!)) == "cus_01JD8Z5X6Y")
+    }
+}

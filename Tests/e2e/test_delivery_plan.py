@@ -1,12 +1,14 @@
 """The customer's delivery plan end to end: an SMS provider double (sms_double.py) and a real SMTP server (aiosmtpd)
 on loopback. A reply whose SMS comes back undelivered reaches the customer once by email; a customer who sent STOP
 gets no marketing SMS but does get marketing email where email consent exists; a reply follows the customer's
-current preference ("email me, not SMS, while I am abroad")."""
+current preference ("email me, not SMS, while I am abroad"); the customer's own preferences page, from the link in
+every mail."""
 
 import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import requests
 
 from conftest import assert_error, get_message, messages_of, wait_state
 from mail_servers import SmtpCapture
@@ -149,3 +151,54 @@ def test_an_sms_without_a_delivery_report_in_time_goes_by_email(make_server, dou
     assert late["deliveryState"] == "sent" and late["error"].startswith("no delivery report"), late
     time.sleep(2.5)  # two more timeouts: nothing else
     assert len(smtp_capture.messages(to=EMAIL)) == 1
+
+
+def test_the_preferences_page_from_the_link_in_every_mail(make_server, double, smtp_capture):
+    """Every mail ends with the customer's preferences link; marketing mail offers it as one-click unsubscribe
+    (RFC 8058). The page (GET changes nothing) lists the addresses; saving records marketing consents with source
+    `preferences` and the channel for replies; a One-Click POST opts out of all marketing. A forged link is 404."""
+
+    def config(port: int) -> dict:
+        merged = {**sms_config(double)(port), **email_config(smtp_capture)}
+        merged["customers"] = {"preferencesSecret": "prefs-secret"}
+        merged["http"] = {"publicBaseUrl": f"http://127.0.0.1:{port}"}
+        return merged
+
+    hub = make_server(config)
+    conversation, customer_id = customer_on_sms_and_email(hub, "Hello")
+    link = hub.get(f"/v1/customers/{customer_id}/preferences-link").json()["url"]
+    assert link.startswith(f"{hub.base_url}/p/"), link
+
+    # A reply by email carries the link.
+    prefs = {"items": [{"scope": "service", "channels": ["email"]}]}
+    assert hub.request("PUT", f"/v1/customers/{customer_id}/preferences", json=prefs).status_code == 200
+    reply(hub, conversation["id"], "Here is your answer.")
+    mail = smtp_capture.wait_for_messages(1, to=EMAIL)[0]
+    assert link in mail.message.get_body(preferencelist=("plain",)).get_content()
+    assert mail.message["List-Unsubscribe"] is None, "a reply is not marketing"
+
+    page = requests.get(link, timeout=10)
+    assert page.status_code == 200 and "text/html" in page.headers["Content-Type"], page.text
+    assert EMAIL in page.text and CUSTOMER in page.text
+    assert [c["source"] for c in hub.get(f"/v1/customers/{customer_id}/consents").json()["items"]] == [], "a GET changes nothing"
+
+    saved = requests.post(link, data={"marketing": f"email:{EMAIL}", "service": "sms"}, timeout=10)
+    assert saved.status_code == 200 and "Saved" in saved.text
+    ledger = {(c["channel"], c["state"], c["source"]) for c in hub.get(f"/v1/customers/{customer_id}/consents").json()["items"]}
+    assert ledger == {("email", "opted_in", "preferences"), ("sms", "opted_out", "preferences")}, ledger
+    items = hub.get(f"/v1/customers/{customer_id}/preferences").json()["items"]
+    assert items == [{"scope": "service", "channels": ["sms", "email"]}], items
+
+    # Marketing mail offers one-click unsubscribe through the same link.
+    assert hub.request("PATCH", f"/v1/customers/{customer_id}", json={"timeZone": midday_zone()}).status_code == 200
+    r = hub.post("/v1/outbound", json={"customerId": customer_id, "channel": "email", "text": "Autumn sale", "purpose": "marketing"})
+    assert r.status_code == 202, r.text
+    offer = smtp_capture.wait_for_messages(2, to=EMAIL)[-1]
+    assert offer.message["List-Unsubscribe"] == f"<{link}>" and offer.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    one_click = requests.post(link, data="List-Unsubscribe=One-Click", headers={"Content-Type": "application/x-www-form-urlencoded"},
+                              timeout=10, allow_redirects=False)
+    assert one_click.status_code == 200, one_click.status_code
+    latest = [c for c in hub.get(f"/v1/customers/{customer_id}/consents").json()["items"] if c["channel"] == "email"][0]
+    assert latest["state"] == "opted_out" and latest["source"] == "preferences", latest
+
+    assert requests.get(link[:-2] + "zz", timeout=10).status_code == 404

@@ -1,0 +1,66 @@
+import Crypto
+import Foundation
+
+/// An id with a signature only the hub can make, for links and addresses that must not be guessed or forged
+/// (a reply address, a customer's preferences link): `id.SIGNATURE`, the signature a truncated HMAC-SHA256 over
+/// the purpose and the lowercased id, in base32 so the token survives case-insensitive mail systems.
+public enum SignedID {
+    public static func sign(_ id: String, purpose: String, secret: String) -> String {
+        id.lowercased() + "." + signature(id.lowercased(), purpose: purpose, secret: secret)
+    }
+
+    /// The id in a token the hub signed for `purpose`, in its original case (hub ids are a lowercase prefix and an
+    /// uppercase ULID); nil when the token is not one.
+    public static func verify(_ token: String, purpose: String, secret: String) -> String? {
+        let token = token.lowercased()
+        guard let dot = token.lastIndex(of: "."), let underscore = token.firstIndex(of: "_"), underscore < dot else { return nil }
+        let id = String(token[..<dot])
+        guard constantTimeEqual(String(token[token.index(after: dot)...]), signature(id, purpose: purpose, secret: secret)) else { return nil }
+        return id[...underscore] + id[id.index(after: underscore)...].uppercased()
+    }
+
+    private static func signature(_ id: String, purpose: String, secret: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("\(purpose):\(id)".utf8), using: SymmetricKey(data: Data(secret.utf8)))
+        return base32(Array(mac.prefix(10)))
+    }
+
+    private static func base32(_ bytes: [UInt8]) -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567")
+        var output = ""
+        var buffer: UInt32 = 0
+        var bits = 0
+        for byte in bytes {
+            buffer = (buffer << 8) | UInt32(byte)
+            bits += 8
+            while bits >= 5 {
+                bits -= 5
+                output.append(alphabet[Int((buffer >> UInt32(bits)) & 31)])
+            }
+        }
+        if bits > 0 { output.append(alphabet[Int((buffer << UInt32(5 - bits)) & 31)]) }
+        return output
+    }
+}
+
+/// The link in every mail that lets a customer manage how the center reaches them, without an account: `BASE/p/TOKEN`.
+public struct PreferencesLink: Sendable {
+    /// The hub's public URL (`https://hub.example.com`).
+    public var baseURL: String
+    public var secret: String
+
+    public init(baseURL: String, secret: String) {
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        self.baseURL = base
+        self.secret = secret
+    }
+
+    public func url(customerId: String) -> String {
+        "\(baseURL)/p/\(SignedID.sign(customerId, purpose: "preferences", secret: secret))"
+    }
+
+    /// The customer a link's token names, nil for a token the hub did not sign.
+    public func customerId(token: String) -> String? {
+        SignedID.verify(token, purpose: "preferences", secret: secret)
+    }
+}
