@@ -90,6 +90,12 @@ def part(head: str, body: bytes) -> bytes:
     return headers(head) + body
 
 
+def qp_text(subtype: str, charset: str, text: str, codec: str) -> bytes:
+    """A text part in quoted-printable, its charset labelled as the client writes it and encoded with `codec`."""
+    return part(f'Content-Type: text/{subtype}; charset="{charset}"\nContent-Transfer-Encoding: quoted-printable',
+                qp_body(text_bytes(text, codec)))
+
+
 def multipart(boundary: str, parts, preamble: bytes = b"", epilogue: bytes = b"") -> bytes:
     """Parts with their delimiters; each part's final CRLF belongs to the next delimiter."""
     out = preamble
@@ -269,10 +275,8 @@ Content-Type: multipart/alternative;
 	boundary="{boundary}"
 MIME-Version: 1.0"""
     body = multipart(boundary, [
-        part('Content-Type: text/plain; charset="Windows-1252"\nContent-Transfer-Encoding: quoted-printable',
-             qp_body(text_bytes(plain, "cp1252"))),
-        part('Content-Type: text/html; charset="Windows-1252"\nContent-Transfer-Encoding: quoted-printable',
-             qp_body(text_bytes(html, "cp1252"))),
+        qp_text("plain", "Windows-1252", plain, "cp1252"),
+        qp_text("html", "Windows-1252", html, "cp1252"),
     ])
     return headers(head) + body
 
@@ -325,10 +329,8 @@ Subject: {ew_b("Re: Your parcel 📦 is late", "UTF-8", "utf-8")}
 To: Support <support@example.test>
 Content-Type: multipart/alternative; boundary="{boundary}\""""
     body = multipart(boundary, [
-        part('Content-Type: text/plain; charset="UTF-8"\nContent-Transfer-Encoding: quoted-printable',
-             qp_body(text_bytes(plain, "utf-8"))),
-        part('Content-Type: text/html; charset="UTF-8"\nContent-Transfer-Encoding: quoted-printable',
-             qp_body(text_bytes(html, "utf-8"))),
+        qp_text("plain", "UTF-8", plain, "utf-8"),
+        qp_text("html", "UTF-8", html, "utf-8"),
     ])
     return headers(head) + body
 
@@ -825,10 +827,8 @@ Feedback-ID: 21:21.1234567:us21:mc
 Content-Type: multipart/alternative; boundary="{boundary}"
 MIME-Version: 1.0"""
     body = multipart(boundary, [
-        part('Content-Type: text/plain; charset="utf-8"\nContent-Transfer-Encoding: quoted-printable',
-             qp_body(text_bytes(plain, "utf-8"))),
-        part('Content-Type: text/html; charset="utf-8"\nContent-Transfer-Encoding: quoted-printable',
-             qp_body(text_bytes(html, "utf-8"))),
+        qp_text("plain", "utf-8", plain, "utf-8"),
+        qp_text("html", "utf-8", html, "utf-8"),
     ], preamble=b"This is a multi-part message in MIME format" + CRLF + CRLF)
     return headers(head) + body
 
