@@ -58,6 +58,12 @@ public struct EmailIntake: Sendable {
         guard email.attachments.count < configuration.maxAttachments else {
             return try await quarantine(raw, "more than \(configuration.maxAttachments - 1) attachments")
         }
+        let externalId = email.messageId.map { "<\($0)>" } ?? "sha256:" + SHA256.hash(data: raw).map { String(format: "%02x", $0) }.joined()
+        // A mail read again (a webhook retry, a mailbox fetched again after a crash) stores no attachment twice.
+        if let earlier = try await storage.storedInbound(channel: .email, externalId: externalId) {
+            return EmailIntakeResult(outcome: .duplicate, messageId: earlier.messageId, conversationId: earlier.conversationId,
+                                     customerId: earlier.customerId)
+        }
         var attachments: [Attachment] = []
         for attachment in email.attachments {
             let id = try await storage.storeMedia(attachment.bytes, contentType: attachment.contentType)
@@ -72,7 +78,7 @@ public struct EmailIntake: Sendable {
             text: Self.truncated(email.visibleText.isEmpty ? (email.subject ?? "") : email.visibleText, maxBytes: InboundMessage.maxTextBytes),
             html: email.html.flatMap { $0.utf8.count <= 4 * InboundMessage.maxTextBytes ? $0 : nil },
             attachments: attachments,
-            externalId: email.messageId.map { "<\($0)>" } ?? "sha256:" + SHA256.hash(data: raw).map { String(format: "%02x", $0) }.joined(),
+            externalId: externalId,
             threadHints: threadHints(email),
             subject: email.subject.map { String($0.prefix(500)) },
             automated: email.isAutomated,

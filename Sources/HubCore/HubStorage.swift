@@ -82,6 +82,9 @@ public protocol HubStorage: InboundSink {
     func consents(customerId: String) async throws -> [ConsentRecord]
     /// The newest entry per purpose for an address on a channel.
     func latestConsents(channel: Channel, address: String) async throws -> [ConsentRecord]
+    /// Where an inbound message with this provider id was stored, nil when it never was: an adapter asks before
+    /// costly work for a message a provider (or a mailbox read again) sends twice.
+    func storedInbound(channel: Channel, externalId: String) async throws -> IngestResult?
     /// Keeps one part durably; when it completes its message, stores the whole (once) and returns where it landed.
     func receive(part: InboundPart) async throws -> IngestResult?
     /// Applies a provider's delivery report to an outbound message, forward only; nil when no such message exists.

@@ -10,15 +10,25 @@ extension SQLiteHubStorage {
         return try await write { db in try Self.ingest(message, db: db, now: now) }
     }
 
+    public func storedInbound(channel: Channel, externalId: String) async throws -> IngestResult? {
+        try await read { db in try Self.storedInbound(channel: channel, externalId: externalId, db: db) }
+    }
+
+    /// Where an inbound message with this provider id landed before, as a duplicate's result.
+    static func storedInbound(channel: Channel, externalId: String, db: Database) throws -> IngestResult? {
+        try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT message.id, message.conversation_id, conversation.customer_id FROM message
+            JOIN conversation ON conversation.id = message.conversation_id
+            WHERE message.channel = ? AND message.direction = 'inbound' AND message.external_id = ?
+            """), arguments: [channel.rawValue, externalId]).map {
+            IngestResult(messageId: $0[0], conversationId: $0[1], customerId: $0[2], duplicate: true)
+        }
+    }
+
     static func ingest(_ inbound: InboundMessage, db: Database, now: Date) throws -> IngestResult {
         // The hot path of the hub: every statement here is prepared once and cached.
-        if let externalId = inbound.externalId,
-           let row = try Row.fetchOne(db.cachedStatement(sql: """
-               SELECT message.id, message.conversation_id, conversation.customer_id FROM message
-               JOIN conversation ON conversation.id = message.conversation_id
-               WHERE message.channel = ? AND message.direction = 'inbound' AND message.external_id = ?
-               """), arguments: [inbound.channel.rawValue, externalId]) {
-            return IngestResult(messageId: row[0], conversationId: row[1], customerId: row[2], duplicate: true)
+        if let externalId = inbound.externalId, let earlier = try storedInbound(channel: inbound.channel, externalId: externalId, db: db) {
+            return earlier
         }
 
         let customerId = try resolveCustomer(inbound, db: db, now: now)

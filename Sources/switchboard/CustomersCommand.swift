@@ -44,6 +44,7 @@ struct CustomersCommand: AsyncParsableCommand {
             var invalid: [ImportProblem] = []
             var invalidLines = 0
             var line = 1
+            var tiers = 0
             try await options.withStorage { storage in
                 var batch: [CustomerImportRow] = []
                 func flush() async throws {
@@ -69,10 +70,9 @@ struct CustomersCommand: AsyncParsableCommand {
                 if let error = reader.error, !(error is CSVError && "\(error)" == "cannotReadFile") {
                     throw ValidationError("line \(line + 1): not CSV (\(error)); the lines before it were imported")
                 }
+                if !dryRun { tiers = try await storage.recomputeValueTiers(now: Date()) }
             }
             for problem in (invalid + report.rejected).sorted(by: { $0.line < $1.line }) { print(problem) }
-            var tiers = 0
-            if !dryRun { tiers = try await options.withStorage { try await $0.recomputeValueTiers(now: Date()) } }
             let rejected = invalidLines + Set(report.rejected.map(\.line)).count
             print(String(format: "%@%d lines in %.1f s: %d created, %d updated, %d unchanged, %d not imported; %d value tiers changed",
                          dryRun ? "dry run, nothing kept: " : "", line - 1, Date().timeIntervalSince(started),

@@ -96,6 +96,11 @@ def qp_text(subtype: str, charset: str, text: str, codec: str) -> bytes:
                 qp_body(text_bytes(text, codec)))
 
 
+def qp_alternative(boundary: str, charset: str, plain: str, html: str, codec: str, preamble: bytes = b"") -> bytes:
+    """A multipart/alternative body of a text and an HTML part, both quoted-printable in one charset."""
+    return multipart(boundary, [qp_text("plain", charset, plain, codec), qp_text("html", charset, html, codec)], preamble=preamble)
+
+
 def multipart(boundary: str, parts, preamble: bytes = b"", epilogue: bytes = b"") -> bytes:
     """Parts with their delimiters; each part's final CRLF belongs to the next delimiter."""
     out = preamble
@@ -274,10 +279,7 @@ x-ms-exchange-organization-authas: Internal
 Content-Type: multipart/alternative;
 	boundary="{boundary}"
 MIME-Version: 1.0"""
-    body = multipart(boundary, [
-        qp_text("plain", "Windows-1252", plain, "cp1252"),
-        qp_text("html", "Windows-1252", html, "cp1252"),
-    ])
+    body = qp_alternative(boundary, "Windows-1252", plain, html, "cp1252")
     return headers(head) + body
 
 
@@ -328,10 +330,7 @@ Message-ID: <CAH7r9xQ+5fV2kz0E3oUuYwq1nT8Zb3mL4cRk7sJp0aD1w6XyQg@mail.gmail.com>
 Subject: {ew_b("Re: Your parcel 📦 is late", "UTF-8", "utf-8")}
 To: Support <support@example.test>
 Content-Type: multipart/alternative; boundary="{boundary}\""""
-    body = multipart(boundary, [
-        qp_text("plain", "UTF-8", plain, "utf-8"),
-        qp_text("html", "UTF-8", html, "utf-8"),
-    ])
+    body = qp_alternative(boundary, "UTF-8", plain, html, "utf-8")
     return headers(head) + body
 
 
@@ -826,10 +825,7 @@ Precedence: bulk
 Feedback-ID: 21:21.1234567:us21:mc
 Content-Type: multipart/alternative; boundary="{boundary}"
 MIME-Version: 1.0"""
-    body = multipart(boundary, [
-        qp_text("plain", "utf-8", plain, "utf-8"),
-        qp_text("html", "utf-8", html, "utf-8"),
-    ], preamble=b"This is a multi-part message in MIME format" + CRLF + CRLF)
+    body = qp_alternative(boundary, "utf-8", plain, html, "utf-8", preamble=b"This is a multi-part message in MIME format" + CRLF + CRLF)
     return headers(head) + body
 
 
