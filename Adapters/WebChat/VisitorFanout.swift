@@ -18,6 +18,7 @@ public actor VisitorFanout: Service {
     private let abandonAfter: Duration
     private let logger: Logger
     private var connections: [String: [Int: Connection]] = [:]  // customer id → connection id → connection
+    private var customerOfConnection: [Int: String] = [:]  // follows merges
     private var openPerVisitor: [String: Int] = [:]
     private var departures: [String: Task<Void, Never>] = [:]
     private var typingPushedAt: [String: ContinuousClock.Instant] = [:]  // customer id → last notice
@@ -43,6 +44,7 @@ public actor VisitorFanout: Service {
     func connect(_ visitor: Visitor, _ continuation: AsyncStream<Outgoing>.Continuation) -> Int {
         nextId += 1
         connections[visitor.customerId, default: [:]][nextId] = Connection(visitorId: visitor.id, continuation: continuation)
+        customerOfConnection[nextId] = visitor.customerId
         openPerVisitor[visitor.id, default: 0] += 1
         departures.removeValue(forKey: visitor.id)?.cancel()
         return nextId
@@ -50,8 +52,10 @@ public actor VisitorFanout: Service {
 
     /// Removes a connection; the visitor's last one starts the departure timer.
     func disconnect(_ visitor: Visitor, id: Int) {
-        connections[visitor.customerId]?.removeValue(forKey: id)?.continuation.finish()
-        if connections[visitor.customerId]?.isEmpty == true { connections.removeValue(forKey: visitor.customerId) }
+        if let customerId = customerOfConnection.removeValue(forKey: id) {
+            connections[customerId]?.removeValue(forKey: id)?.continuation.finish()
+            if connections[customerId]?.isEmpty == true { connections.removeValue(forKey: customerId) }
+        }
         let open = (openPerVisitor[visitor.id] ?? 1) - 1
         if open > 0 {
             openPerVisitor[visitor.id] = open
@@ -162,6 +166,12 @@ public actor VisitorFanout: Service {
                   let message = try? decoder.decode(Message.self, from: Data(event.data.utf8)),
                   let visible = VisitorMessage(message) else { return }
             broadcast(ServerFrame.message(visible).outgoing, to: customerId)
+        case .customerMerged:
+            // A visitor who signed in became a known customer: their open widgets now follow that one.
+            guard let merge = try? decoder.decode(CustomerMerge.self, from: Data(event.data.utf8)),
+                  let moving = connections.removeValue(forKey: merge.mergedId) else { return }
+            connections[merge.customer.id, default: [:]].merge(moving) { old, _ in old }
+            for id in moving.keys { customerOfConnection[id] = merge.customer.id }
         case .agentCreated, .agentUpdated:
             await refreshAvailability()
         case .routingConfigured:

@@ -32,10 +32,8 @@ public struct WebChatSite: Sendable, Equatable {
     public func verifies(identifier: String, signature: String) -> Bool {
         guard let identitySecret, !identitySecret.isEmpty else { return false }
         let key = SymmetricKey(data: Data(identitySecret.utf8))
-        let expected = Array(HMAC<SHA256>.authenticationCode(for: Data(identifier.utf8), using: key).hexString.utf8)
-        let given = Array(signature.lowercased().utf8)
-        guard expected.count == given.count else { return false }
-        return zip(expected, given).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+        let expected = HMAC<SHA256>.authenticationCode(for: Data(identifier.utf8), using: key).hexString
+        return constantTimeEqual(expected, signature.lowercased())
     }
 
     static func canonicalOrigin(_ origin: String) -> String {

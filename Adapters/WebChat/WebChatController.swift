@@ -51,6 +51,8 @@ public struct WebChatController<Context: RemoteAddressRequestContext>: Sendable 
         var site: String
         var name: String?
         var email: String?
+        /// The host site vouched for who the visitor is (a signed identifier).
+        var verified: Bool
         var agentsOnline: Bool
         /// Outside opening hours, with when the center opens again.
         var closed: Bool
@@ -60,6 +62,11 @@ public struct WebChatController<Context: RemoteAddressRequestContext>: Sendable 
     struct PostMessage: Decodable {
         var text: String
         var clientId: String?
+    }
+
+    struct Identify: Decodable {
+        var identifier: String
+        var signature: String
     }
 
     struct Contact: Decodable {
@@ -75,7 +82,7 @@ public struct WebChatController<Context: RemoteAddressRequestContext>: Sendable 
     /// Adds the widget and the visitor API to `group` (mounted at `/webchat`).
     public func addRoutes(to group: RouterGroup<Context>) {
         group.get("widget.js") { _, _ in WebChatAssets.widget }
-        for path in ["v1/sessions", "v1/session", "v1/messages", "v1/typing", "v1/contact", "v1/leave"] {
+        for path in ["v1/sessions", "v1/session", "v1/messages", "v1/typing", "v1/contact", "v1/identify", "v1/leave"] {
             group.on(RouterPath(path), method: .options) { request, _ in try preflight(request) }
         }
         group.post("v1/sessions", use: startSession)
@@ -107,6 +114,17 @@ public struct WebChatController<Context: RemoteAddressRequestContext>: Sendable 
             let body = try await decode(Contact.self, &request, context)
             _ = try await storage.setVisitorEmail(visitorId: visitor.id, email: body.email)
             return HTTPResponse.Status.noContent
+        }
+        // The visitor signed in on the host site after the chat began.
+        group.post("v1/identify") { request, context in
+            var request = request
+            let visitor = try await authenticate(request, context)
+            try limits.request(from: context.remoteAddress?.ipAddress)
+            let body = try await decode(Identify.self, &request, context)
+            guard configuration.sites[visitor.site]?.verifies(identifier: body.identifier, signature: body.signature) == true else {
+                throw HubError.forbidden("invalid_signature", "The identifier's signature does not match this site's secret.")
+            }
+            return await info(try await storage.identifyVisitor(visitorId: visitor.id, identifier: body.identifier), token: nil)
         }
         group.post("v1/leave") { request, context in
             let visitor = try await authenticate(request, context)
@@ -215,7 +233,7 @@ public struct WebChatController<Context: RemoteAddressRequestContext>: Sendable 
     func info(_ visitor: Visitor, token: String?) async -> SessionInfo {
         let availability = await fanout.availability
         return SessionInfo(token: token, visitorId: visitor.id, site: visitor.site, name: visitor.name, email: visitor.email,
-                           agentsOnline: availability.agentsOnline, closed: availability.closed, opensAt: availability.opensAt)
+                           verified: visitor.verified, agentsOnline: availability.agentsOnline, closed: availability.closed, opensAt: availability.opensAt)
     }
 
     /// The visitor behind the bearer token, calling from an origin their site allows.

@@ -152,13 +152,30 @@ extension Customer {
     }
 }
 
-/// What a merge did: the customer that remains and the one that was merged into it.
+/// What a merge did: the customer that remains, the one that was merged into it, and why.
 public struct CustomerMerge: Codable, Sendable, Equatable {
     public var customer: Customer
     public var mergedId: String
+    public var reason: MergeReason
+    /// The verified identity that proved the two are one person (`channel:address`), for automatic merges.
+    public var evidence: String?
 
-    public init(customer: Customer, mergedId: String) {
+    public init(customer: Customer, mergedId: String, reason: MergeReason = .manual, evidence: String? = nil) {
         self.customer = customer
         self.mergedId = mergedId
+        self.reason = reason
+        self.evidence = evidence
     }
+}
+
+/// Why two customers became one. The hub merges on its own only on proof: a host site vouching for
+/// a web chat visitor, or a reply from the very address the hub wrote to.
+public enum MergeReason: String, Codable, Sendable, CaseIterable {
+    /// Someone with the `mergeCustomers` permission asked for it.
+    case manual
+    /// An anonymous web chat visitor signed in as someone the hub already knows (a signed identifier).
+    case verifiedIdentity = "verified_identity"
+    /// The hub emailed the address an anonymous visitor left, and the reply came from that address,
+    /// which belongs to a customer the hub already knows.
+    case verifiedReply = "verified_reply"
 }

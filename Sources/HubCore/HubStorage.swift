@@ -115,6 +115,10 @@ public protocol HubStorage: InboundSink {
     func visitor(tokenDigest: String) async throws -> Visitor?
     /// What the customer sees in the widget: messages (no notes) of their web chat conversations after `after`, oldest first.
     func visitorTranscript(customerId: String, after: String?, limit: Int) async throws -> [Message]
+    /// The host site vouches for the visitor (a signed identifier): the identity joins the visitor's customer,
+    /// or, when it is someone the hub already knows and the visitor was anonymous, the visitor's customer
+    /// is merged into that one. A visitor already signed in as someone else gets `identity_conflict`.
+    func identifyVisitor(visitorId: String, identifier: String) async throws -> Visitor
     /// Records where to reply once the visitor has gone; the address joins the customer's identities when unclaimed.
     func setVisitorEmail(visitorId: String, email: String) async throws -> Visitor
     /// Records that the visitor left; an unanswered conversation is marked abandoned and returned.

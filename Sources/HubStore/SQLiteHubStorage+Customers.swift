@@ -112,27 +112,40 @@ extension SQLiteHubStorage {
     public func mergeCustomers(survivorId: String, mergedId: String) async throws -> CustomerMerge {
         guard survivorId != mergedId else { throw HubError.unprocessable("same_customer", "A customer cannot be merged into itself.") }
         let now = self.now()
-        return try await write { db in
-            guard let survivor = try Customer.fetchOne(db, key: survivorId) else { throw HubError.notFound("customer", survivorId) }
-            guard let merged = try Customer.fetchOne(db, key: mergedId) else { throw HubError.notFound("customer", mergedId) }
-            var customer = survivor.merging(merged)
-            customer.updatedAt = now
-            for table in ["identity", "conversation", "consent", "webchat_visitor"] {
-                try db.execute(sql: "UPDATE \(table) SET customer_id = ? WHERE customer_id = ?", arguments: [survivorId, mergedId])
-            }
-            try db.execute(sql: "UPDATE message SET author_id = ? WHERE author_kind = 'customer' AND author_id = ?", arguments: [survivorId, mergedId])
-            // The survivor's stated preferences win; the merged customer's are kept only when it has none.
-            if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM channel_preference WHERE customer_id = ?", arguments: [survivorId]) == 0 {
-                try db.execute(sql: "UPDATE channel_preference SET customer_id = ? WHERE customer_id = ?", arguments: [survivorId, mergedId])
-            } else {
-                try db.execute(sql: "DELETE FROM channel_preference WHERE customer_id = ?", arguments: [mergedId])
-            }
-            try db.execute(sql: "DELETE FROM customer WHERE id = ?", arguments: [mergedId])
-            // The external id moves with the profile; the unique index allows it only once the merged row is gone.
-            try customer.update(db)
-            let result = CustomerMerge(customer: customer, mergedId: mergedId)
-            try appendEvent(db, .customerMerged, data: result, customerId: survivorId, at: now)
-            return result
+        return try await write { db in try Self.merge(mergedId, into: survivorId, reason: .manual, db: db, now: now) }
+    }
+
+    /// Moves everything of `mergedId` to `survivorId` and removes it; the one way customers become one.
+    static func merge(_ mergedId: String, into survivorId: String, reason: MergeReason, evidence: String? = nil,
+                      db: Database, now: Date) throws -> CustomerMerge {
+        guard let survivor = try Customer.fetchOne(db, key: survivorId) else { throw HubError.notFound("customer", survivorId) }
+        guard let merged = try Customer.fetchOne(db, key: mergedId) else { throw HubError.notFound("customer", mergedId) }
+        var customer = survivor.merging(merged)
+        customer.updatedAt = now
+        for table in ["identity", "conversation", "consent", "webchat_visitor"] {
+            try db.execute(sql: "UPDATE \(table) SET customer_id = ? WHERE customer_id = ?", arguments: [survivorId, mergedId])
         }
+        try db.execute(sql: "UPDATE message SET author_id = ? WHERE author_kind = 'customer' AND author_id = ?", arguments: [survivorId, mergedId])
+        // The survivor's stated preferences win; the merged customer's are kept only when it has none.
+        if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM channel_preference WHERE customer_id = ?", arguments: [survivorId]) == 0 {
+            try db.execute(sql: "UPDATE channel_preference SET customer_id = ? WHERE customer_id = ?", arguments: [survivorId, mergedId])
+        } else {
+            try db.execute(sql: "DELETE FROM channel_preference WHERE customer_id = ?", arguments: [mergedId])
+        }
+        try db.execute(sql: "DELETE FROM customer WHERE id = ?", arguments: [mergedId])
+        // The external id moves with the profile; the unique index allows it only once the merged row is gone.
+        try customer.update(db)
+        let result = CustomerMerge(customer: customer, mergedId: mergedId, reason: reason, evidence: evidence)
+        try appendEvent(db, .customerMerged, data: result, customerId: survivorId, at: now)
+        return result
+    }
+
+    /// Whether nothing but a web chat session vouches for who the customer is: no verified identity
+    /// of its own. Only such a customer is merged automatically into one a verified identity names.
+    static func isAnonymous(_ customerId: String, db: Database) throws -> Bool {
+        try Int.fetchOne(db, sql: """
+            SELECT COUNT(*) FROM identity WHERE customer_id = ? AND verified
+            AND NOT (channel = 'webchat' AND address IN (SELECT id FROM webchat_visitor))
+            """, arguments: [customerId]) == 0
     }
 }

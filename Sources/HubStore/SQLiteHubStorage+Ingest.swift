@@ -76,6 +76,14 @@ extension SQLiteHubStorage {
         return customer.id
     }
 
+    /// Whether the hub emailed `address` in the conversation.
+    private static func sentMail(in conversationId: String, to address: String, db: Database) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: """
+            SELECT EXISTS (SELECT 1 FROM outbox JOIN message ON message.id = outbox.message_id
+            WHERE message.conversation_id = ? AND message.channel = 'email' AND json_extract(outbox.payload, '$.to') = ?)
+            """), arguments: [conversationId, address]) ?? false
+    }
+
     /// The conversation a message continues — a hinted one of the same customer, else (on channels
     /// that do not thread by reference) the customer's latest unresolved one on the channel — or a new one.
     /// An automated message joins what it continues as it is, and never opens a conversation.
@@ -89,7 +97,19 @@ extension SQLiteHubStorage {
                 """), arguments: [hint]) {
                 hinted = try Conversation.fetchOne(db, key: conversationId)
             }
-            if let hinted, hinted.customerId == customerId {
+            guard var hinted else { continue }
+            if inbound.channel == .email, try sentMail(in: hinted.id, to: inbound.from, db: db) {
+                // A reply from the address the hub wrote to: that address is proven.
+                if hinted.customerId != customerId, try isAnonymous(hinted.customerId, db: db) {
+                    // The hub wrote there for an anonymous visitor who left it, and its known owner answered:
+                    // visitor and owner are one person.
+                    _ = try merge(hinted.customerId, into: customerId, reason: .verifiedReply, evidence: "email:\(inbound.from)", db: db, now: now)
+                    hinted.customerId = customerId
+                }
+                try db.cachedStatement(sql: "UPDATE identity SET verified = 1 WHERE channel = 'email' AND address = ? AND NOT verified")
+                    .execute(arguments: [inbound.from])
+            }
+            if hinted.customerId == customerId {
                 found = hinted
                 break
             }

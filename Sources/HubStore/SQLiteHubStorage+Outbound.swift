@@ -64,7 +64,14 @@ extension SQLiteHubStorage {
     /// (`preferences` replaces the stored ones), and for marketing what was sent lately.
     static func deliveryRequest(customer: Customer, purpose: Purpose, preferences: [ChannelPreference]? = nil, conversationChannel: Channel? = nil,
                                 failedChannels: Set<Channel> = [], db: Database, now: Date) throws -> DeliveryRequest {
-        let identities = try Identity.fetchAll(db, sql: "SELECT * FROM identity WHERE customer_id = ? ORDER BY created_at DESC", arguments: [customer.id])
+        var identities = try Identity.fetchAll(db, sql: "SELECT * FROM identity WHERE customer_id = ? ORDER BY created_at DESC", arguments: [customer.id])
+        // An address a chat visitor left that belongs to someone else is not theirs, yet it is where they asked
+        // to be answered; a reply from it later proves who they are (see `ingest`).
+        for row in try Row.fetchAll(db, sql: """
+            SELECT email, created_at FROM webchat_visitor WHERE customer_id = ? AND email IS NOT NULL ORDER BY created_at DESC
+            """, arguments: [customer.id]) where !identities.contains(where: { $0.channel == .email && $0.address == row["email"] }) {
+            identities.append(Identity(channel: .email, address: row["email"], customerId: customer.id, verified: false, createdAt: row["created_at"]))
+        }
         var consents: [ConsentRecord] = []
         for identity in identities { consents += try latestConsents(identity.channel, identity.address, db: db) }
         let recentMarketing = purpose != .marketing ? [] : try Date.fetchAll(db, sql: """

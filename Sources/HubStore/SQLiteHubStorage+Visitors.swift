@@ -61,6 +61,43 @@ extension SQLiteHubStorage {
         }
     }
 
+    public func identifyVisitor(visitorId: String, identifier: String) async throws -> Visitor {
+        let identifier = try VisitorDraft(site: "", verifiedIdentifier: identifier).validated().verifiedIdentifier ?? identifier
+        let now = self.now()
+        return try await write { db in
+            guard var visitor = try Visitor.fetchOne(db, key: visitorId) else { throw HubError.notFound("visitor", visitorId) }
+            let vouched = Self.vouchedIdentity(identifier, now: now)
+            let owner = try Identity.fetchOne(db, key: ["channel": vouched.channel.rawValue, "address": vouched.address])
+            if owner?.customerId != visitor.customerId {
+                // A session signed in as someone else is another person on the same browser: never joined.
+                guard !visitor.verified else {
+                    throw HubError.conflict("identity_conflict", "This chat session is signed in as someone else; start a new session.")
+                }
+                if let owner {
+                    // Someone the hub knows: an anonymous visitor is that customer, signed in.
+                    guard try Self.isAnonymous(visitor.customerId, db: db) else {
+                        throw HubError.conflict("identity_conflict", "This identifier belongs to another customer; a supervisor can merge the two.")
+                    }
+                    _ = try Self.merge(visitor.customerId, into: owner.customerId, reason: .verifiedIdentity,
+                                       evidence: "\(vouched.channel.rawValue):\(vouched.address)", db: db, now: now)
+                    visitor.customerId = owner.customerId
+                }
+            }
+            try db.execute(sql: """
+                INSERT INTO identity (channel, address, customer_id, verified, created_at) VALUES (?, ?, ?, 1, ?)
+                ON CONFLICT (channel, address) DO UPDATE SET verified = 1
+                """, arguments: [vouched.channel.rawValue, vouched.address, visitor.customerId, now])
+            try db.execute(sql: "UPDATE identity SET verified = 1 WHERE channel = ? AND address = ?",
+                           arguments: [Channel.webchat.rawValue, visitor.id])
+            try db.execute(sql: "UPDATE webchat_visitor SET verified = 1 WHERE id = ?", arguments: [visitor.id])
+            visitor.verified = true
+            if let customer = try Customer.fetchOne(db, key: visitor.customerId) {
+                try appendEvent(db, .customerUpdated, data: customer, customerId: customer.id, at: now)
+            }
+            return visitor
+        }
+    }
+
     public func setVisitorEmail(visitorId: String, email: String) async throws -> Visitor {
         let email = try Address.normalize(email, on: .email, field: "email")
         let now = self.now()

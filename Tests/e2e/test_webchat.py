@@ -17,7 +17,7 @@ import requests
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from conftest import assert_error, get_conversation, messages_of, wait_for
+from conftest import SSEClient, assert_error, get_conversation, messages_of, wait_for
 
 INJECTION = "<img src=x onerror=alert(1)>"
 WS_TIMEOUT = 5.0
@@ -593,6 +593,51 @@ def test_verified_identity_joins_sessions_to_one_customer(make_server):
         {"identifier": "user-42"},
     ):
         assert_error(start_session(server, **bad), 403, "invalid_signature")
+
+
+def identify(server, token: str, identifier: str, signature: str) -> requests.Response:
+    return visitor_request(server, "POST", "/webchat/v1/identify", token, json={"identifier": identifier, "signature": signature})
+
+
+def test_an_anonymous_visitor_who_signs_in_is_merged_into_the_known_customer(make_server):
+    """POST /identify: the chat of an anonymous visitor joins the customer the signed identifier names (one
+    customer.merged event, reason verified_identity); a session already signed in as someone else gets 409."""
+    server = make_server({"webchat": {"identitySecret": "s3cret"}})
+    known = new_visitor(server, identifier="user-42", signature=hmac_hex("s3cret", "user-42"), name="Ana")
+    assert known["verified"] is True, known
+    earlier = sent(server, known["token"], "my parcel is late")
+    known_customer = get_conversation(server, earlier["conversationId"])["customerId"]
+
+    visitor = new_visitor(server)
+    assert visitor["verified"] is False, visitor
+    now = sent(server, visitor["token"], "hello, anyone?")
+    anonymous_customer = get_conversation(server, now["conversationId"])["customerId"]
+    assert anonymous_customer != known_customer
+    for bad in (hmac_hex("wrong", "user-42"), "", hmac_hex("s3cret", "user-43")):
+        assert_error(identify(server, visitor["token"], "user-42", bad), 403, "invalid_signature")
+    assert_error(identify(server, None, "user-42", hmac_hex("s3cret", "user-42")), 401, "unauthorized")
+    assert get_conversation(server, now["conversationId"])["customerId"] == anonymous_customer, "a refused call changed something"
+
+    r = identify(server, visitor["token"], "user-42", hmac_hex("s3cret", "user-42"))
+    assert r.status_code == 200, r.text
+    assert r.json()["verified"] is True and r.json()["visitorId"] == visitor["visitorId"], r.json()
+    assert get_conversation(server, now["conversationId"])["customerId"] == known_customer
+    assert server.get(f"/v1/customers/{anonymous_customer}").status_code == 404
+    # The widget now shows the customer's whole history; what the visitor writes next is the known customer's.
+    assert [m["text"] for m in transcript(server, visitor["token"])] == ["my parcel is late", "hello, anyone?"]
+    later = sent(server, visitor["token"], "thanks")
+    assert get_conversation(server, later["conversationId"])["customerId"] == known_customer
+    with SSEClient(server, params={"after": 0}) as stream:
+        events = stream.events_until(lambda e: e["event"] == "message.created" and e["json"]["data"]["id"] == later["id"])
+    merges = [e["json"]["data"] for e in events if e["event"] == "customer.merged"]
+    assert len(merges) == 1, merges
+    merge = merges[0]
+    assert merge["reason"] == "verified_identity" and merge["mergedId"] == anonymous_customer, merge
+    assert merge["evidence"] == "webchat:user:user-42" and merge["customer"]["id"] == known_customer, merge
+
+    # Another person on the same browser: a session signed in as user-42 never becomes user-7.
+    other = identify(server, known["token"], "user-7", hmac_hex("s3cret", "user-7"))
+    assert_error(other, 409, "identity_conflict")
 
 
 def test_agents_online_follows_presence_and_offline_contact(server):

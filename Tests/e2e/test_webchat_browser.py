@@ -5,6 +5,8 @@ tests are skipped, unless $CI is set: in CI a missing browser is a failure, not 
 Screenshots go to $SCREENSHOT_DIR (default Tests/e2e/artifacts/).
 """
 
+import hashlib
+import hmac
 import os
 import re
 import time
@@ -14,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO_ROOT, wait_for
+from test_webchat import new_visitor, sent
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -332,4 +335,37 @@ def test_outside_opening_hours_the_widget_says_when_the_center_opens(server, bro
     # The visitor can still leave an address and write.
     assert displayed(driver, "#sbw-offline input")
     driver.save_screenshot(str(screenshot_dir() / "webchat-closed.png"))
+    assert_no_script_errors(driver)
+
+
+def test_a_visitor_who_signs_in_sees_their_history_and_keeps_chatting(make_server, browser):
+    """The page signs the visitor in mid-chat (SwitchboardWidget.identify): the chat joins the known customer,
+    the widget shows that customer's earlier chat, and replies keep arriving live."""
+    server = make_server({"webchat": {"identitySecret": "s3cret"}})
+    signature = hmac.new(b"s3cret", b"user-42", hashlib.sha256).hexdigest()
+    known = new_visitor(server, identifier="user-42", signature=signature, name="Ana")
+    earlier = sent(server, known["token"], "my parcel is late")
+    known_customer = server.get(f"/v1/conversations/{earlier['conversationId']}").json()["customerId"]
+
+    driver = browser
+    open_page(driver, server)
+    open_panel(driver)
+    if displayed(driver, "#sbw-prechat"):
+        css(driver, "#sbw-start")[0].click()
+        wait(driver).until(lambda d: not displayed(d, "#sbw-prechat"))
+    type_and_send(driver, "hello from the browser")
+    wait_for_message(driver, "visitor", "hello from the browser")
+    assert message_texts(driver) == ["hello from the browser"]
+
+    driver.execute_script("return window.SwitchboardWidget.identify(arguments[0], arguments[1])", "user-42", signature)
+    try:
+        wait(driver).until(lambda d: message_texts(d) == ["my parcel is late", "hello from the browser"])
+    except TimeoutException:
+        raise AssertionError(f"after signing in the widget shows {message_texts(driver)}") from None
+    conversations = server.paginate("/v1/conversations", params={"channel": "webchat"})
+    assert {c["customerId"] for c in conversations} == {known_customer}, conversations
+
+    # The socket follows the known customer: an agent's reply arrives live.
+    agent_reply(server, earlier["conversationId"], "Your parcel ships today")
+    wait_for_message(driver, "agent", "Your parcel ships today")
     assert_no_script_errors(driver)

@@ -1,6 +1,7 @@
 /* Switchboard web chat widget. One tag, no dependencies:
  *   <script src="https://HUB/webchat/widget.js" data-site="default" async></script>
- * Optional: data-hub, data-lang (en|zh), data-name, data-email, data-identifier + data-signature.
+ * Optional: data-hub, data-lang (en|zh), data-name, data-email, data-identifier + data-signature
+ * (or SwitchboardWidget.identify(identifier, signature) once the page signs the visitor in).
  * Talks to the visitor API under /webchat/v1: WebSocket first, long polling as the fallback.
  * Message text is only ever rendered as text (textContent / text nodes), never as HTML. */
 (() => {
@@ -217,11 +218,35 @@
         visitorId = s.visitorId || visitorId;
         if (s.email && !emailIn.value) emailIn.value = s.email;
         setAgents(s.agentsOnline, s.closed, s.opensAt);
+        // The visitor signed in on the host site since the chat began.
+        if (!s.verified && conf.identifier && conf.signature) return sendIdentity();
       }
     } catch (e) {
       if (e.status === 401) { expire(); return false; }
     }
     return true;
+  }
+
+  // POST /identify: the hub joins this chat to the signed-in customer. False when the session was given
+  // up: unknown, or signed in as someone else (another person on this browser), so a new chat starts.
+  async function sendIdentity() {
+    try {
+      await api("POST", "identify", { identifier: conf.identifier, signature: conf.signature });
+    } catch (e) {
+      if (e.status === 401 || e.status === 409) { expire(); return false; }
+      showError(e);
+    }
+    return true;
+  }
+
+  // For pages that sign the visitor in without a reload: SwitchboardWidget.identify(identifier, signature).
+  // The transcript is read again, since it may now hold the customer's earlier chats.
+  async function identify(identifier, signature) {
+    conf.identifier = identifier; conf.signature = signature;
+    if (!token || !(await sendIdentity())) return;
+    stopTransport();
+    clearMessages(true);
+    connect();
   }
 
   // The server no longer knows the token: start over, keeping unsent messages for a new session.
@@ -694,6 +719,7 @@
     state: () => ({ connected, transport: token ? mode : null, visitorId, lastId }),
     open,
     close,
+    identify,
   };
 
   if (document.body) init();
