@@ -24,3 +24,4 @@ bench:
 	bash Benchmarks/routing.sh
 	bash Benchmarks/email.sh
 	bash Benchmarks/import.sh
+	bash Benchmarks/campaign.sh

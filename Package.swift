@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
@@ -50,6 +51,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -173,6 +175,8 @@ let package = Package(
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "HubCoreTests", dependencies: ["HubCore", "TestSupport"], swiftSettings: swiftSettings),
+        // Renders every template shipped in Templates/ (found from #filePath) through the real loader.
+        .testTarget(name: "TemplateTests", dependencies: ["HubCore", "HubServer", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SMSAdapterTests", dependencies: [
             "SMSAdapter", "HubCore", .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: swiftSettings),

@@ -68,7 +68,7 @@ public struct EmailSender: OutboundSender {
             text: text,
             html: html,
             attachments: try await attachments(delivery.attachments),
-            listUnsubscribe: delivery.purpose == .marketing ? link.map { ($0, nil) } : nil,
+            listUnsubscribe: delivery.purpose == .marketing ? (delivery.unsubscribeURL ?? link).map { ($0, nil) } : nil,
             autoSubmitted: delivery.purpose == .system ? "auto-generated" : nil
         )
     }

@@ -44,6 +44,8 @@ public struct Conversation: Codable, Sendable, Equatable {
     public var offeredTo: String?
     /// When the offer runs out.
     public var offerExpiresAt: Date?
+    /// The campaign whose message began it: the customer's reply brings it to the agents, tagged `campaign:ID`.
+    public var campaignId: String?
 
     public init(
         id: String, customerId: String, channel: Channel, status: ConversationStatus = .open, priority: Int = 0,

@@ -15,6 +15,8 @@ public enum EventType: String, Codable, Sendable, CaseIterable {
     case routingConfigured = "routing.configured"
     case messageQuarantined = "message.quarantined"
     case customerMerged = "customer.merged"
+    /// A campaign was created, launched, paused, resumed, cancelled or completed (data: the Campaign).
+    case campaignUpdated = "campaign.updated"
 }
 
 /// One entry of the event log, with a monotonic id clients resume from.

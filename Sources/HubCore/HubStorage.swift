@@ -174,6 +174,46 @@ public protocol HubStorage: InboundSink {
     func expireUnreported(sentBefore cutoff: Date) async throws -> [Message]
     /// When the next queued row falls due, nil when none is queued.
     func nextOutboxDue() async throws -> Date?
+
+    // MARK: Campaigns
+
+    /// Templates made through the API, by name.
+    func storedTemplates() async throws -> [MessageTemplate]
+    /// Stores (or replaces) a template made through the API; the caller has compiled it.
+    func storeTemplate(_ template: MessageTemplate) async throws
+    func deleteTemplate(name: String) async throws
+    /// How many customers an audience holds (never the blocklisted).
+    func audienceCount(_ filter: AudienceFilter) async throws -> Int
+    /// Up to `limit` customers of an audience, by id.
+    func audienceSample(_ filter: AudienceFilter, limit: Int) async throws -> [Customer]
+    /// A new campaign, as a draft.
+    func createCampaign(_ draft: CampaignDraft) async throws -> Campaign
+    func campaign(id: String) async throws -> Campaign
+    /// Campaigns, newest first.
+    func campaigns(_ request: PageRequest) async throws -> Page<Campaign>
+    /// A draft becomes scheduled, with the audience size the launch checks counted.
+    func launchCampaign(id: String, audienceSize: Int) async throws -> Campaign
+    /// Pause (queued messages are held), resume (shifted by the pause) or cancel (nothing more is sent).
+    func controlCampaign(id: String, _ command: CampaignCommand) async throws -> Campaign
+    /// Campaigns with planning to do now; scheduled ones whose time came become sending.
+    func campaignsToPlan() async throws -> [CampaignWork]
+    /// The next customers of an audience after `cursor`, in id order, with what the delivery planner needs.
+    func campaignCandidates(_ audience: AudienceFilter, after cursor: String, limit: Int) async throws -> [CampaignCandidate]
+    /// Writes one planned batch and moves the cursor to `last`, in one transaction; false (nothing written) when
+    /// the campaign's cursor moved or it stopped sending meanwhile.
+    func commitCampaignBatch(_ work: CampaignWork, through last: String, _ recipients: [PlannedRecipient],
+                             pace: CampaignPace, links: CampaignLinks) async throws -> Bool
+    /// A sending campaign whose audience is all planned is completed once none of its messages waits to be sent.
+    func completeCampaign(id: String) async throws -> Campaign
+    func campaignStats(id: String) async throws -> CampaignStats
+    /// A campaign's recipient lines by customer id, optionally of one outcome.
+    func campaignRecipients(id: String, outcome: RecipientOutcome?, _ request: PageRequest) async throws -> Page<CampaignRecipient>
+    /// The recipient line of a campaign message, nil for a message of no campaign.
+    func campaignRecipient(messageId: String) async throws -> CampaignRecipient?
+    /// Opts the address a campaign message went to out of marketing; twice records it once.
+    func unsubscribe(messageId: String) async throws -> CampaignRecipient
+    /// A random secret the hub made once and keeps (for links when none is configured).
+    func secret(named name: String) async throws -> String
 }
 
 extension HubStorage {
@@ -193,4 +233,5 @@ extension HubStorage {
             return first
         }
     }
+
 }

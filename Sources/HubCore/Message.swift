@@ -18,6 +18,8 @@ public enum MessageKind: String, Codable, Sendable {
 /// Where a message is on its way; inbound messages are `received`, notes `none`.
 public enum DeliveryState: String, Codable, Sendable, CaseIterable {
     case none, received, queued, sending, sent, delivered, failed, undelivered, bounced
+    /// Never sent: its campaign was cancelled first.
+    case cancelled
 
     /// How far along the way a state is; receipts only ever move a message forward.
     private var stage: Int {
@@ -26,7 +28,7 @@ public enum DeliveryState: String, Codable, Sendable, CaseIterable {
         case .queued: 1
         case .sending: 2
         case .sent: 3
-        case .delivered, .failed, .undelivered, .bounced: 4
+        case .delivered, .failed, .undelivered, .bounced, .cancelled: 4
         }
     }
 

@@ -49,11 +49,13 @@ public struct OutboundDelivery: Codable, Sendable, Equatable {
     /// The provider ids of the customer's messages in the conversation on this channel, oldest first
     /// and the one answered last (email threads on them).
     public var thread: [String]
+    /// A campaign message's own one-click unsubscribe link (`/u/TOKEN`); other marketing uses the preferences link.
+    public var unsubscribeURL: String?
     public var createdAt: Date
 
     public init(messageId: String, conversationId: String, customerId: String, channel: Channel, to: String, text: String,
                 html: String?, attachments: [Attachment], idempotencyKey: String, purpose: Purpose = .reply, from: String? = nil,
-                subject: String? = nil, thread: [String] = [], createdAt: Date) {
+                subject: String? = nil, thread: [String] = [], unsubscribeURL: String? = nil, createdAt: Date) {
         self.messageId = messageId
         self.conversationId = conversationId
         self.customerId = customerId
@@ -67,11 +69,12 @@ public struct OutboundDelivery: Codable, Sendable, Equatable {
         self.from = from
         self.subject = subject
         self.thread = thread
+        self.unsubscribeURL = unsubscribeURL
         self.createdAt = createdAt
     }
 
     private enum CodingKeys: String, CodingKey {
-        case messageId, conversationId, customerId, channel, to, text, html, attachments, idempotencyKey, purpose, from, subject, thread, createdAt
+        case messageId, conversationId, customerId, channel, to, text, html, attachments, idempotencyKey, purpose, from, subject, thread, unsubscribeURL, createdAt
     }
 
     public init(from decoder: any Decoder) throws {
@@ -90,6 +93,7 @@ public struct OutboundDelivery: Codable, Sendable, Equatable {
         from = try container.decodeIfPresent(String.self, forKey: .from)
         subject = try container.decodeIfPresent(String.self, forKey: .subject)
         thread = try container.decodeIfPresent([String].self, forKey: .thread) ?? []
+        unsubscribeURL = try container.decodeIfPresent(String.self, forKey: .unsubscribeURL)
         createdAt = try container.decode(Date.self, forKey: .createdAt)
     }
 }

@@ -12,7 +12,7 @@ public enum Role: String, Codable, Sendable, CaseIterable {
         case .agent:
             return [.readAgents, .readCustomers, .writeCustomers, .readConversations, .writeConversations, .readEvents]
         case .marketer:
-            return [.readCustomers, .writeCustomers]
+            return [.readCustomers, .writeCustomers, .manageCampaigns]
         case .integration:
             return [.ingest]
         }
@@ -30,6 +30,8 @@ public enum Permission: String, Sendable, CaseIterable {
     case readQuarantine
     /// Merging two customers into one (supervisors and admins).
     case mergeCustomers
+    /// Templates, audiences and campaigns (marketers, supervisors and admins).
+    case manageCampaigns
 }
 
 /// Who made a request: the token's role and, for staff, the agent behind it.

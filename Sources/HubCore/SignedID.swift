@@ -42,25 +42,57 @@ public enum SignedID {
     }
 }
 
-/// The link in every mail that lets a customer manage how the center reaches them, without an account: `BASE/p/TOKEN`.
-public struct PreferencesLink: Sendable {
-    /// The hub's public URL (`https://hub.example.com`).
-    public var baseURL: String
-    public var secret: String
+/// A link only the hub can make: `BASE/PATH/TOKEN`, the token an id signed for one purpose.
+public struct SignedLink: Sendable {
+    /// The hub's public URL (`https://hub.example.com`), without a trailing slash.
+    public let baseURL: String
+    let secret: String
+    let path: String
+    let purpose: String
 
-    public init(baseURL: String, secret: String) {
+    public init(baseURL: String, secret: String, path: String, purpose: String) {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base
         self.secret = secret
+        self.path = path
+        self.purpose = purpose
     }
 
-    public func url(customerId: String) -> String {
-        "\(baseURL)/p/\(SignedID.sign(customerId, purpose: "preferences", secret: secret))"
+    public func url(_ id: String) -> String {
+        "\(baseURL)/\(path)/\(SignedID.sign(id, purpose: purpose, secret: secret))"
     }
+
+    /// The id a link's token names, nil for a token the hub did not sign.
+    public func id(token: String) -> String? {
+        SignedID.verify(token, purpose: purpose, secret: secret)
+    }
+}
+
+/// The link in every mail that lets a customer manage how the center reaches them, without an account: `BASE/p/TOKEN`.
+public struct PreferencesLink: Sendable {
+    let link: SignedLink
+
+    public init(baseURL: String, secret: String) {
+        link = SignedLink(baseURL: baseURL, secret: secret, path: "p", purpose: "preferences")
+    }
+
+    public func url(customerId: String) -> String { link.url(customerId) }
 
     /// The customer a link's token names, nil for a token the hub did not sign.
-    public func customerId(token: String) -> String? {
-        SignedID.verify(token, purpose: "preferences", secret: secret)
+    public func customerId(token: String) -> String? { link.id(token: token) }
+}
+
+/// The one-click unsubscribe link of one campaign message: `BASE/u/TOKEN`, the token a signed message id.
+public struct CampaignLinks: Sendable {
+    let link: SignedLink
+
+    public init(baseURL: String, secret: String) {
+        link = SignedLink(baseURL: baseURL, secret: secret, path: "u", purpose: "unsubscribe")
     }
+
+    public func unsubscribe(messageId: String) -> String { link.url(messageId) }
+
+    /// The message a token names, nil for a token the hub did not sign.
+    public func messageId(token: String) -> String? { link.id(token: token) }
 }

@@ -27,7 +27,8 @@ public func buildApplication(
         senders.append(APICallbackSender(url: url, secret: configuration.apiCallbackSecret ?? "", transport: transport))
     }
     let dispatcher = OutboxDispatcher(
-        storage: storage, senders: senders, retry: RetryPolicy(maxAttempts: configuration.outboxMaxAttempts), logger: logger
+        storage: storage, senders: senders, retry: RetryPolicy(maxAttempts: configuration.outboxMaxAttempts),
+        lease: .seconds(configuration.outboxLeaseSeconds), perSecond: configuration.perSecond, logger: logger
     )
     // Load the widget and the demo page now: a broken bundle stops the start, not a request later.
     _ = (WebChatAssets.widget, WebChatAssets.demoPage)
@@ -42,7 +43,10 @@ public func buildApplication(
     let sockets = Router(context: WebChatSocketContext.self)
     webChat.addSocketRoute(to: sockets)
     let emailIntake = EmailIntake(storage: storage, configuration: configuration.email)
-    var services: [any Service] = [storage, transport, dispatcher, SnoozeTimer(storage: storage, logger: logger), fanout, routing]
+    let campaignRunner = try await CampaignRunner.configured(configuration, storage: storage, logger: logger)
+    let campaigns = CampaignsController(storage: storage, catalog: campaignRunner.catalog, runner: campaignRunner,
+                                        smsSegmentPrice: configuration.campaigns.smsSegmentPrice, currency: configuration.campaigns.currency)
+    var services: [any Service] = [storage, transport, dispatcher, SnoozeTimer(storage: storage, logger: logger), fanout, routing, campaignRunner]
     if configuration.receiptTimeoutSeconds > 0 {
         services.append(ReceiptWatch(storage: storage, timeout: .seconds(configuration.receiptTimeoutSeconds), logger: logger))
     }
@@ -55,7 +59,7 @@ public func buildApplication(
             sms: SMSWebhookController(storage: storage, transport: transport, configuration: configuration.sms, logger: logger),
             email: EmailWebhookController(intake: emailIntake),
             completeness: ProfileCompleteness(requiredFields: configuration.requiredProfileFields),
-            preferencesLink: configuration.preferencesLink
+            preferencesLink: configuration.preferencesLink, campaigns: campaigns, links: campaignRunner.links
         ),
         server: .http1WebSocketUpgrade(webSocketRouter: sockets),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Switchboard"),
@@ -71,7 +75,8 @@ public func buildRouter(
     storage: any HubStorage, registry: PrometheusCollectorRegistry, webChat: WebChatController<AppRequestContext>,
     routing: RoutingService? = nil, sms: SMSWebhookController<AppRequestContext>? = nil,
     email: EmailWebhookController<AppRequestContext>? = nil, completeness: ProfileCompleteness = ProfileCompleteness(),
-    preferencesLink: PreferencesLink? = nil, sseHeartbeat: Duration = .seconds(15)
+    preferencesLink: PreferencesLink? = nil, campaigns: CampaignsController? = nil, links: CampaignLinks? = nil,
+    sseHeartbeat: Duration = .seconds(15)
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ErrorMiddleware())
@@ -85,6 +90,7 @@ public func buildRouter(
     sms?.addRoutes(to: router.group("webhooks/sms"))
     email?.addRoutes(to: router.group("webhooks/email"))
     PreferencesController(storage: storage, link: preferencesLink).addRoutes(to: router)
+    if let links { UnsubscribeController(storage: storage, links: links).addRoutes(to: router) }
     let v1 = router.group("v1").add(middleware: AuthMiddleware(storage: storage, cache: PrincipalCache()))
     APIInboundController<AppRequestContext>(sink: storage).addRoutes(to: v1.group().add(middleware: RequirePermission(.ingest)))
     TokensController(storage: storage).addRoutes(to: v1)
@@ -94,5 +100,6 @@ public func buildRouter(
     EventsController(storage: storage, fanout: webChat.fanout, heartbeat: sseHeartbeat).addRoutes(to: v1)
     QuarantineController(storage: storage).addRoutes(to: v1)
     if let routing { RoutingController(storage: storage, router: routing).addRoutes(to: v1) }
+    campaigns?.addRoutes(to: v1)
     return router
 }

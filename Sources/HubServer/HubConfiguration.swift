@@ -24,6 +24,9 @@ public struct HubConfiguration: Sendable {
     public var apiCallbackSecret: String?
     /// `outbox.maxAttempts`: attempts before a message is dead-lettered.
     public var outboxMaxAttempts = 8
+    /// `outbox.leaseSeconds` (60): how long a dispatcher holds a message it is sending; after a crash, messages
+    /// in flight are sent again once their lease runs out (the customer may get those twice).
+    public var outboxLeaseSeconds = 60
     /// `outbox.receiptTimeoutSeconds` (0, off): an SMS with no delivery report this long after it was sent goes
     /// once more on the customer's next channel, as if undelivered.
     public var receiptTimeoutSeconds = 0
@@ -58,6 +61,18 @@ public struct HubConfiguration: Sendable {
     public var publicBaseURL = "http://127.0.0.1:8080"
     /// `customers.preferencesSecret`: signs customers' preferences links; unset, mail carries no link.
     public var preferencesSecret: String?
+    /// `templates.directory` (`Templates`, or `--templates DIR`): the shipped message templates, read at start.
+    public var templatesDirectory = "Templates"
+    /// `campaigns.*`: `campaigns.batchSize` (500 recipients planned per transaction), `campaigns.defaultTimeZone`
+    /// (UTC, for customers without one), `campaigns.linkSecret` (signs unsubscribe links; unset, a secret the hub
+    /// makes once and keeps in its database), `campaigns.smsSegmentPrice` (0.0079) and `campaigns.currency` (USD)
+    /// for the cost estimate of a preview.
+    public var campaigns = CampaignSettings()
+    /// `center.name`: the center's name in templates (`{{center.name}}`); default `email.fromName`, else "Switchboard".
+    public var centerName = "Switchboard"
+    /// `outbox.perSecond.email`, `.sms`, `.webchat` (unset: no limit): the most messages the dispatcher sends per
+    /// second on a channel, whatever sends them — the providers' rate, shared by every campaign and reply.
+    public var perSecond: [Channel: Double] = [:]
     /// `log.level`: trace, debug, info, notice, warning, error or critical.
     public var logLevel = Logger.Level.info
 
@@ -71,6 +86,7 @@ public struct HubConfiguration: Sendable {
         apiCallbackURL = reader.string(forKey: "api.callbackUrl")
         apiCallbackSecret = reader.string(forKey: "api.callbackSecret", isSecret: true)
         outboxMaxAttempts = reader.int(forKey: "outbox.maxAttempts", default: outboxMaxAttempts)
+        outboxLeaseSeconds = min(max(reader.int(forKey: "outbox.leaseSeconds", default: outboxLeaseSeconds), 5), 3_600)
         receiptTimeoutSeconds = max(0, reader.int(forKey: "outbox.receiptTimeoutSeconds", default: receiptTimeoutSeconds))
         webChat = Self.webChat(reader)
         sms = Self.sms(reader, host: host, port: port)
@@ -82,6 +98,18 @@ public struct HubConfiguration: Sendable {
         preferencesSecret = reader.string(forKey: "customers.preferencesSecret", isSecret: true)
         email.preferencesLink = preferencesLink
         logLevel = reader.string(forKey: "log.level").flatMap(Logger.Level.init(rawValue:)) ?? logLevel
+        templatesDirectory = reader.string(forKey: "templates.directory", default: templatesDirectory)
+        campaigns = CampaignSettings(
+            batchSize: min(max(reader.int(forKey: "campaigns.batchSize", default: campaigns.batchSize), 1), 5_000),
+            defaultTimeZone: reader.string(forKey: "campaigns.defaultTimeZone").flatMap(TimeZone.init(identifier:)) ?? .gmt,
+            linkSecret: reader.string(forKey: "campaigns.linkSecret", isSecret: true),
+            smsSegmentPrice: reader.double(forKey: "campaigns.smsSegmentPrice", default: campaigns.smsSegmentPrice),
+            currency: reader.string(forKey: "campaigns.currency", default: campaigns.currency)
+        )
+        centerName = reader.string(forKey: "center.name") ?? email.fromName ?? centerName
+        for channel in Channel.allCases {
+            if let rate = reader.double(forKey: ConfigKey(["outbox", "perSecond", channel.rawValue])), rate > 0 { perSecond[channel] = rate }
+        }
     }
 
     /// The customers' preferences links, when `customers.preferencesSecret` is set.
@@ -171,5 +199,22 @@ public struct HubConfiguration: Sendable {
             ipRequestsPerMinute: reader.int(forKey: "webchat.ipRequestsPerMinute", default: defaults.ipRequestsPerMinute),
             abandonAfter: .seconds(reader.int(forKey: "webchat.abandonAfterSeconds", default: 60))
         )
+    }
+}
+
+/// How campaigns are planned and previewed (`campaigns.*`).
+public struct CampaignSettings: Sendable {
+    public var batchSize = 500
+    public var defaultTimeZone = TimeZone.gmt
+    public var linkSecret: String?
+    public var smsSegmentPrice = 0.0079
+    public var currency = "USD"
+
+    public init(batchSize: Int = 500, defaultTimeZone: TimeZone = .gmt, linkSecret: String? = nil, smsSegmentPrice: Double = 0.0079, currency: String = "USD") {
+        self.batchSize = batchSize
+        self.defaultTimeZone = defaultTimeZone
+        self.linkSecret = linkSecret
+        self.smsSegmentPrice = smsSegmentPrice
+        self.currency = currency
     }
 }

@@ -15,16 +15,18 @@ public struct OutboxDispatcher: Service {
     let retry: RetryPolicy
     let lease: Duration
     let batchSize: Int
+    let limiter: ChannelRateLimiter
     let logger: Logger
     let owner = HubID.make("dsp")
 
     public init(storage: any HubStorage, senders: [any OutboundSender], retry: RetryPolicy = RetryPolicy(),
-                lease: Duration = .seconds(60), batchSize: Int = 32, logger: Logger) {
+                lease: Duration = .seconds(60), batchSize: Int = 32, perSecond: [Channel: Double] = [:], logger: Logger) {
         self.storage = storage
         self.senders = Dictionary(senders.map { ($0.channel, $0) }, uniquingKeysWith: { first, _ in first })
         self.retry = retry
         self.lease = lease
         self.batchSize = batchSize
+        self.limiter = ChannelRateLimiter(perSecond: perSecond)
         self.logger = logger
     }
 
@@ -72,6 +74,7 @@ public struct OutboxDispatcher: Service {
             if let refusal = ConsentRecord.refusal(for: item.delivery.purpose, latest: consents) {
                 throw SendFailure(reason: "consent_refused: \(refusal)", retryable: false)
             }
+            await limiter.acquire(item.delivery.channel)
             let receipt = try await sender.send(item.delivery)
             try await storage.outboxSent(item, receipt: receipt)
             Counter(label: "sb_outbound_sent_total", dimensions: [("channel", item.delivery.channel.rawValue)]).increment()

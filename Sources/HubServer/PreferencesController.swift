@@ -67,25 +67,18 @@ struct PreferencesController: Sendable {
         }
         let standing = try await storage.preferences(customerId: customerId)
             .first { $0.scope == .service && $0.validFrom == nil && $0.validUntil == nil }?.channels.first
-        func label(_ channel: Channel, _ address: String) -> String { channel == .email ? "by email to \(Self.html(address))" : "by text message to \(Self.html(address))" }
+        func label(_ channel: Channel, _ address: String) -> String { channel == .email ? "by email to \(HTMLPage.escaped(address))" : "by text message to \(HTMLPage.escaped(address))" }
         let marketing = addresses.map { channel, address in
             let value = "\(channel.rawValue):\(address)"
-            return "<label><input type=\"checkbox\" name=\"marketing\" value=\"\(Self.html(value))\"\(optedIn.contains(value) ? " checked" : "")> News and offers \(label(channel, address))</label>"
+            return "<label><input type=\"checkbox\" name=\"marketing\" value=\"\(HTMLPage.escaped(value))\"\(optedIn.contains(value) ? " checked" : "")> News and offers \(label(channel, address))</label>"
         }.joined(separator: "\n")
         var seen = Set<Channel>()
         let service = addresses.filter { seen.insert($0.0).inserted }.map { channel, address in
             "<label><input type=\"radio\" name=\"service\" value=\"\(channel.rawValue)\"\(standing == channel ? " checked" : "")> \(label(channel, address))</label>"
         }.joined(separator: "\n")
         let body = """
-            <!doctype html>
-            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>How we reach you</title>
-            <style>body{font-family:system-ui,sans-serif;max-width:34rem;margin:2rem auto;padding:0 1rem;line-height:1.5}
-            label{display:block;margin:.4rem 0}fieldset{border:1px solid #ccc;border-radius:6px;margin:1rem 0}
-            .notice{background:#e8f5e9;padding:.6rem 1rem;border-radius:6px}button{padding:.5rem 1rem}</style></head>
-            <body><h1>How we reach you</h1>
-            \(notice.map { "<p class=\"notice\" role=\"status\">\(Self.html($0))</p>" } ?? "")
-            <p>Hello\(customer.name.map { " " + Self.html($0) } ?? ""). Choose what we may send you, and where.</p>
+            \(notice.map { "<p class=\"notice\" role=\"status\">\(HTMLPage.escaped($0))</p>" } ?? "")
+            <p>Hello\(customer.name.map { " " + HTMLPage.escaped($0) } ?? ""). Choose what we may send you, and where.</p>
             <form method="post">
             <fieldset><legend>News and offers</legend>
             \(marketing.isEmpty ? "<p>We have no address of yours to send news to.</p>" : marketing)
@@ -98,22 +91,11 @@ struct PreferencesController: Sendable {
             </form>
             <form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click">
             <p><button type="submit">Unsubscribe from all news and offers</button></p></form>
-            </body></html>
             """
-        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-                        body: .init(byteBuffer: ByteBuffer(string: body)))
+        return HTMLPage.response(title: "How we reach you", body: body)
     }
 
-    private static let notFound = Response(
-        status: .notFound, headers: [.contentType: "text/html; charset=utf-8"],
-        body: .init(byteBuffer: ByteBuffer(string: "<!doctype html><title>Link not valid</title><p>This link is not valid. Please use the link in our latest email.</p>"))
-    )
-
-    /// Text safe inside HTML and attribute values.
-    static func html(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "'", with: "&#39;")
-    }
+    private static let notFound = HTMLPage.notValid("Please use the link in our latest email.")
 
     /// An `application/x-www-form-urlencoded` body as its pairs, in order.
     static func form(_ body: String) -> [(String, String)] {

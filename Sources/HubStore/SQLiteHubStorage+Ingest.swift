@@ -124,6 +124,13 @@ extension SQLiteHubStorage {
             }
             found = try Conversation.fetchOne(db, key: row["id"] as String)
         }
+        if found == nil, !inbound.channel.threadsByReference {
+            // An SMS or chat message soon after a campaign message on that channel answers it.
+            found = try Conversation.fetchOne(db.cachedStatement(sql: """
+                SELECT * FROM conversation WHERE customer_id = ? AND channel = ? AND campaign_id IS NOT NULL
+                AND last_activity_at > ? AND last_activity_at <= ? ORDER BY last_activity_at DESC LIMIT 1
+                """), arguments: [customerId, inbound.channel.rawValue, now.addingTimeInterval(-Campaign.replyWindow), now])
+        }
         if inbound.automated {
             guard let conversation = found else {
                 throw HubError.unprocessable("automated_without_conversation", "An automated message (an auto-reply) that continues no conversation opens none.")

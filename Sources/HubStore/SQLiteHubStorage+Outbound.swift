@@ -66,8 +66,8 @@ extension SQLiteHubStorage {
                                 failedChannels: Set<Channel> = [], db: Database, now: Date) throws -> DeliveryRequest {
         var identities = try Identity.fetchAll(db, sql: "SELECT * FROM identity WHERE customer_id = ? ORDER BY created_at DESC", arguments: [customer.id])
         // An address a chat visitor left that belongs to someone else is not theirs, yet it is where they asked
-        // to be answered; a reply from it later proves who they are (see `ingest`).
-        for row in try Row.fetchAll(db, sql: """
+        // to be answered (never marketed to); a reply from it later proves who they are (see `ingest`).
+        for row in purpose == .marketing ? [] : try Row.fetchAll(db, sql: """
             SELECT email, created_at FROM webchat_visitor WHERE customer_id = ? AND email IS NOT NULL ORDER BY created_at DESC
             """, arguments: [customer.id]) where !identities.contains(where: { $0.channel == .email && $0.address == row["email"] }) {
             identities.append(Identity(channel: .email, address: row["email"], customerId: customer.id, verified: false, createdAt: row["created_at"]))
@@ -86,11 +86,14 @@ extension SQLiteHubStorage {
     }
 
     static func preferences(of customerId: String, db: Database) throws -> [ChannelPreference] {
-        try Row.fetchAll(db, sql: "SELECT * FROM channel_preference WHERE customer_id = ? ORDER BY id", arguments: [customerId]).compactMap { row in
-            guard let scope = PreferenceScope(rawValue: row["scope"]),
-                  let channels = try? JSONDecoder().decode([Channel].self, from: Data((row["channels"] as String).utf8)) else { return nil }
-            return ChannelPreference(scope: scope, channels: channels, validFrom: row["valid_from"], validUntil: row["valid_until"])
-        }
+        try Row.fetchAll(db, sql: "SELECT * FROM channel_preference WHERE customer_id = ? ORDER BY id", arguments: [customerId]).compactMap(preference(from:))
+    }
+
+    /// A stored preference row, nil when it does not decode.
+    static func preference(from row: Row) -> ChannelPreference? {
+        guard let scope = PreferenceScope(rawValue: row["scope"]),
+              let channels = try? JSONDecoder().decode([Channel].self, from: Data((row["channels"] as String).utf8)) else { return nil }
+        return ChannelPreference(scope: scope, channels: channels, validFrom: row["valid_from"], validUntil: row["valid_until"])
     }
 
     public func preferences(customerId: String) async throws -> [ChannelPreference] {

@@ -7,7 +7,8 @@ extension SQLiteHubStorage {
         let leaseUntil = now.addingTimeInterval(Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18)
         return try await write { db in
             let rows = try Row.fetchAll(db, sql: """
-                UPDATE outbox SET state = 'sending', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
+                UPDATE outbox SET reclaimed = reclaimed + (state = 'sending'), state = 'sending', lease_owner = ?, lease_until = ?,
+                    attempts = attempts + 1, updated_at = ?
                 WHERE id IN (
                     SELECT id FROM outbox
                     WHERE (state = 'queued' AND next_attempt_at <= ?) OR (state = 'sending' AND lease_until <= ?)
@@ -15,10 +16,25 @@ extension SQLiteHubStorage {
                 RETURNING id, payload, attempts
                 """, arguments: [owner, leaseUntil, now, now, now, limit])
             let decoder = JSONDecoder.hub()
-            return try rows.map { row in
+            var items = try rows.map { row in
                 let payload: String = row["payload"]
                 return OutboxItem(id: row["id"], delivery: try decoder.decode(OutboundDelivery.self, from: Data(payload.utf8)), attempt: row["attempts"])
             }.sorted { $0.id < $1.id }
+            // A campaign's payload leaves the body to its message row, so a million copies are not stored twice.
+            let bodiless = items.indices.filter { items[$0].delivery.text.isEmpty }
+            if !bodiless.isEmpty {
+                var bodies: [String: (String, String?)] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT id, text, html FROM message WHERE id IN (SELECT value FROM json_each(?))",
+                                            arguments: [String(decoding: try JSONEncoder().encode(bodiless.map { items[$0].delivery.messageId }), as: UTF8.self)]) {
+                    bodies[row[0]] = (row[1], row[2])
+                }
+                for index in bodiless {
+                    guard let (text, html) = bodies[items[index].delivery.messageId] else { continue }
+                    items[index].delivery.text = text
+                    items[index].delivery.html = html
+                }
+            }
+            return items
         }
     }
 

@@ -257,6 +257,69 @@ enum Schema {
                 CREATE UNIQUE INDEX customer_external ON customer(external_id) WHERE external_id IS NOT NULL;
                 """)
         }
+        migrator.registerMigration("v10-campaigns") { db in
+            try db.execute(sql: """
+                CREATE TABLE setting (
+                    key TEXT PRIMARY KEY,
+                    value TEXT NOT NULL
+                );
+                CREATE TABLE message_template (
+                    name TEXT PRIMARY KEY,
+                    definition TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL
+                );
+                CREATE TABLE campaign (
+                    id TEXT PRIMARY KEY,
+                    definition TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    audience_size INTEGER,
+                    planned INTEGER NOT NULL,
+                    -- Planning walks the audience in customer id order; this is the last id planned.
+                    cursor TEXT NOT NULL,
+                    pace TEXT NOT NULL,
+                    start_at TEXT,
+                    -- While paused: since when, and the state to resume to.
+                    paused_at TEXT,
+                    paused_from TEXT,
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL,
+                    launched_at TEXT,
+                    completed_at TEXT
+                );
+                CREATE INDEX campaign_state ON campaign(state);
+                -- One row per (campaign, customer): nobody is planned twice.
+                CREATE TABLE campaign_recipient (
+                    campaign_id TEXT NOT NULL REFERENCES campaign(id),
+                    customer_id TEXT NOT NULL,
+                    outcome TEXT NOT NULL,
+                    reason TEXT,
+                    channel TEXT,
+                    address TEXT,
+                    message_id TEXT,
+                    send_at TEXT,
+                    deferred BOOLEAN NOT NULL,
+                    unsubscribed_at TEXT,
+                    created_at TEXT NOT NULL,
+                    PRIMARY KEY (campaign_id, customer_id)
+                );
+                CREATE INDEX campaign_recipient_message ON campaign_recipient(message_id);
+                ALTER TABLE conversation ADD COLUMN campaign_id TEXT;
+                CREATE INDEX conversation_campaign ON conversation(campaign_id) WHERE campaign_id IS NOT NULL;
+                -- Campaigns write a conversation and a message per recipient, unassigned and without an external id:
+                -- indexes keep only the rows that have the value, so those rows cost no index entries there.
+                DROP INDEX conversation_assignee;
+                CREATE INDEX conversation_assignee ON conversation(assignee_id) WHERE assignee_id IS NOT NULL;
+                DROP INDEX conversation_team;
+                CREATE INDEX conversation_team ON conversation(team_id) WHERE team_id IS NOT NULL;
+                DROP INDEX conversation_offered;
+                CREATE INDEX conversation_offered ON conversation(offered_to) WHERE offered_to IS NOT NULL;
+                DROP INDEX message_external;
+                CREATE UNIQUE INDEX message_external ON message(channel, direction, external_id) WHERE external_id IS NOT NULL;
+                -- Claims of a row whose previous claim never recorded an outcome (the dispatcher stopped mid-send).
+                ALTER TABLE outbox ADD COLUMN reclaimed INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
         return migrator
     }
 }

@@ -12,7 +12,7 @@ import Prometheus
 struct Switchboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Switchboard: a multi-channel contact-center message hub.",
-        subcommands: [Serve.self, Migrate.self, TokenCommand.self, AgentCommand.self, CustomersCommand.self]
+        subcommands: [Serve.self, Migrate.self, TokenCommand.self, AgentCommand.self, CustomersCommand.self, CampaignCommand.self]
     )
 }
 
@@ -24,10 +24,14 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "The SQLite database file (default: ./switchboard.sqlite).")
     var database: String?
 
+    @Option(help: "The message templates folder (default: ./Templates).")
+    var templates: String?
+
     /// Flags, then SWITCHBOARD_* variables, then the file, then the defaults.
     func load(port: Int? = nil) async throws -> HubConfiguration {
         var overrides: [AbsoluteConfigKey: ConfigValue] = [:]
         if let database { overrides[AbsoluteConfigKey(["database", "path"])] = .init(.string(database), isSecret: false) }
+        if let templates { overrides[AbsoluteConfigKey(["templates", "directory"])] = .init(.string(templates), isSecret: false) }
         if let port { overrides[AbsoluteConfigKey(["http", "port"])] = .init(.int(port), isSecret: false) }
         var environment: [String: String] = [:]
         for (name, value) in ProcessInfo.processInfo.environment where name.hasPrefix("SWITCHBOARD_") {

@@ -36,9 +36,9 @@ struct RoleTests {
         }
     }
 
-    @Test("marketer reads and writes customers, never conversations")
+    @Test("marketer reads and writes customers and runs campaigns, never conversations")
     func marketer() {
-        #expect(Role.marketer.permissions == [.readCustomers, .writeCustomers])
+        #expect(Role.marketer.permissions == [.readCustomers, .writeCustomers, .manageCampaigns])
     }
 
     @Test("only agents are scoped to their own work")

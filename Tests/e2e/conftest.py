@@ -167,7 +167,7 @@ class Server:
         log.write(f"\n--- start #{self.starts} on port {self.port} ---\n".encode())
         log.flush()
         self.proc = subprocess.Popen(
-            [switchboard_bin(), "serve", "--port", str(self.port), "--database", self.db_path],
+            [switchboard_bin(), "serve", "--port", str(self.port), "--database", self.db_path, "--templates", str(REPO_ROOT / "Templates")],
             cwd=self.workdir,
             env=child_env(),
             stdin=subprocess.DEVNULL,
