@@ -199,6 +199,10 @@ public protocol HubStorage: InboundSink {
     func campaignsToPlan() async throws -> [CampaignWork]
     /// The next customers of an audience after `cursor`, in id order, with what the delivery planner needs.
     func campaignCandidates(_ audience: AudienceFilter, after cursor: String, limit: Int) async throws -> [CampaignCandidate]
+    /// The customers of an automation's audience after `after` whose trigger date is one of `days` (`MM-DD`)
+    /// and who had none of its messages in the last 300 days, in id order.
+    func triggerCandidates(_ audience: AudienceFilter, campaignId: String, trigger: CampaignTrigger, days: [String],
+                           after: String, limit: Int) async throws -> [CampaignCandidate]
     /// Writes one planned batch and moves the cursor to `last`, in one transaction; false (nothing written) when
     /// the campaign's cursor moved or it stopped sending meanwhile.
     func commitCampaignBatch(_ work: CampaignWork, through last: String, _ recipients: [PlannedRecipient],

@@ -17,9 +17,11 @@ public struct CampaignRunner: Service {
     let defaultTimeZone: TimeZone
     let batchSize: Int
     let logger: Logger
+    let now: @Sendable () -> Date
 
     public init(storage: any HubStorage, catalog: TemplateCatalog, planner: DeliveryPlanner, links: CampaignLinks,
-                preferencesLink: PreferencesLink?, centerName: String, defaultTimeZone: TimeZone = .gmt, batchSize: Int = 500, logger: Logger) {
+                preferencesLink: PreferencesLink?, centerName: String, defaultTimeZone: TimeZone = .gmt, batchSize: Int = 500,
+                logger: Logger, now: @escaping @Sendable () -> Date = Date.init) {
         self.storage = storage
         self.catalog = catalog
         self.planner = planner
@@ -29,6 +31,7 @@ public struct CampaignRunner: Service {
         self.defaultTimeZone = defaultTimeZone
         self.batchSize = batchSize
         self.logger = logger
+        self.now = now
     }
 
     /// The runner `configuration` describes: its templates folder, its unsubscribe links (signed with
@@ -70,6 +73,7 @@ public struct CampaignRunner: Service {
     /// and writing the previous one overlap.
     @discardableResult
     public func plan(_ work: CampaignWork, batches: Int = .max) async throws -> Int {
+        if let trigger = work.campaign.trigger { return try await planOccurrences(work, trigger: trigger) }
         var work = work
         let campaign = work.campaign
         let audience = try AudienceFilter.parse(campaign.audience)
@@ -102,6 +106,52 @@ public struct CampaignRunner: Service {
                 logger.info("campaign completed", metadata: ["sb.campaign": "\(campaign.id)", "sb.recipients": "\(done.planned)"])
             }
         }
+        return planned
+    }
+
+    /// An automation, every ten minutes (its cursor holds when it last looked): the customers whose date falls
+    /// within a day of now, each planned for this year's occurrence at their local time, once.
+    private func planOccurrences(_ work: CampaignWork, trigger: CampaignTrigger) async throws -> Int {
+        var work = work
+        let now = now()
+        if let last = try? Date(work.cursor, strategy: .iso8601), now.timeIntervalSince(last) < 600 { return 0 }
+        let campaign = work.campaign
+        let audience = try AudienceFilter.parse(campaign.audience)
+        let template = try await catalog.compiled(named: campaign.template)
+        // Yesterday, today and tomorrow in UTC cover every time zone's today.
+        var utc = Calendar(identifier: .gregorian)
+        utc.timeZone = .gmt
+        let days = [-1, 0, 1].compactMap { utc.date(byAdding: .day, value: $0, to: now) }.map {
+            String(format: "%02d-%02d", utc.component(.month, from: $0), utc.component(.day, from: $0))
+        }
+        var planned = 0
+        var after = ""
+        while true {
+            let candidates = try await storage.triggerCandidates(audience, campaignId: campaign.id, trigger: trigger, days: days,
+                                                                 after: after, limit: batchSize)
+            guard let last = candidates.last?.customer.id else { break }
+            after = last
+            var pace = work.pace
+            var decided: [PlannedRecipient] = []
+            for candidate in candidates {
+                let timeZone = candidate.request.timeZone ?? defaultTimeZone
+                guard let value = candidate.customer.attributes[trigger.attribute],
+                      let (year, sendAt) = trigger.occurrence(of: value, in: timeZone, around: now) else { continue }
+                var occurrence = campaign
+                occurrence.schedule = CampaignSchedule(at: sendAt)
+                var recipient = CampaignPlanner(campaign: occurrence, planner: planner, variants: template.channels,
+                                                defaultTimeZone: defaultTimeZone, start: now)
+                    .plan(candidate, pace: &pace, makeId: { HubID.make("msg") })
+                recipient.occurrence = String(year)
+                decided.append(recipient)
+            }
+            let recipients = await render(decided, template: template, campaign: campaign)
+            guard try await storage.commitCampaignBatch(work, through: work.cursor, recipients, pace: pace, links: links) else { return planned }
+            work.pace = pace
+            planned += recipients.count
+        }
+        // Looked: the next look is in ten minutes.
+        _ = try await storage.commitCampaignBatch(work, through: now.formatted(.iso8601), [], pace: work.pace, links: links)
         return planned
     }
 

@@ -171,6 +171,26 @@ extension SQLiteHubStorage {
         }
     }
 
+    public func triggerCandidates(_ audience: AudienceFilter, campaignId: String, trigger: CampaignTrigger, days: [String],
+                                  after: String, limit: Int) async throws -> [CampaignCandidate] {
+        let now = self.now()
+        return try await read { db in
+            let condition = Self.audienceCondition(audience, now: now)
+            var arguments: StatementArguments = [after]
+            arguments += condition.arguments
+            arguments += [trigger.attribute, try Self.encoded(days), campaignId, now.addingTimeInterval(-300 * 86_400), limit]
+            let decoder = JSONDecoder()
+            let customers = try Row.fetchAll(db, sql: """
+                SELECT * FROM customer WHERE customer.id > ? AND (\(condition.condition))
+                AND EXISTS (SELECT 1 FROM json_each(customer.attributes) AS attribute WHERE attribute.key = ?
+                            AND substr(attribute.value, -5) IN (SELECT value FROM json_each(?)))
+                AND NOT EXISTS (SELECT 1 FROM campaign_recipient WHERE campaign_id = ? AND customer_id = customer.id AND created_at > ?)
+                ORDER BY customer.id LIMIT ?
+                """, arguments: arguments).map { try Self.customer($0, decoder: decoder) }
+            return try Self.marketingRequests(for: customers, db: db, now: now)
+        }
+    }
+
     /// What the delivery planner needs for marketing to each customer, read for the whole batch at once.
     static func marketingRequests(for customers: [Customer], db: Database, now: Date) throws -> [CampaignCandidate] {
         guard !customers.isEmpty else { return [] }
@@ -249,7 +269,7 @@ extension SQLiteHubStorage {
                 )
                 outbox.append([messageId, messageId, String(decoding: try encoder.encode(outbound), as: UTF8.self), sendAt, stamp, stamp])
             }
-            lines.append([campaign.id, customerId, recipient.outcome.rawValue, recipient.reason?.rawValue, recipient.delivery?.channel.rawValue,
+            lines.append([campaign.id, customerId, recipient.occurrence, recipient.outcome.rawValue, recipient.reason?.rawValue, recipient.delivery?.channel.rawValue,
                           recipient.delivery?.address, recipient.messageId, sendAt, recipient.deferred, stamp])
         }
         let paceJSON = try Self.encodedPace(pace)
@@ -275,8 +295,9 @@ extension SQLiteHubStorage {
                 """)
             for arguments in outbox { try queued.execute(arguments: arguments) }
             let line = try db.cachedStatement(sql: """
-                INSERT INTO campaign_recipient (campaign_id, customer_id, outcome, reason, channel, address, message_id, send_at, deferred, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO campaign_recipient (campaign_id, customer_id, occurrence, outcome, reason, channel, address, message_id, send_at,
+                                                deferred, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for arguments in lines { try line.execute(arguments: arguments) }
             try db.execute(sql: "UPDATE campaign SET cursor = ?, planned = planned + ?, pace = ?, updated_at = ? WHERE id = ?",
@@ -376,18 +397,19 @@ extension SQLiteHubStorage {
             let rows = try Row.fetchAll(db, sql: """
                 SELECT campaign_recipient.*, message.delivery_state FROM campaign_recipient
                 LEFT JOIN message ON message.id = campaign_recipient.message_id
-                WHERE campaign_id = ? AND (? IS NULL OR outcome = ?) AND customer_id > ? ORDER BY customer_id LIMIT ?
+                WHERE campaign_id = ? AND (? IS NULL OR outcome = ?) AND customer_id || '|' || occurrence > ?
+                ORDER BY customer_id, occurrence LIMIT ?
                 """, arguments: [id, outcome?.rawValue, outcome?.rawValue, request.cursor ?? "", request.limit + 1])
             let items = rows.map { row in
                 CampaignRecipient(
-                    campaignId: row["campaign_id"], customerId: row["customer_id"],
+                    campaignId: row["campaign_id"], customerId: row["customer_id"], occurrence: (row["occurrence"] as String).isEmpty ? nil : row["occurrence"],
                     outcome: RecipientOutcome(rawValue: row["outcome"]) ?? .skipped, reason: (row["reason"] as String?).flatMap(SkipReason.init(rawValue:)),
                     channel: (row["channel"] as String?).flatMap(Channel.init(rawValue:)), address: row["address"], messageId: row["message_id"],
                     sendAt: row["send_at"], deferred: row["deferred"], deliveryState: (row["delivery_state"] as String?).flatMap(DeliveryState.init(rawValue:)),
                     unsubscribedAt: row["unsubscribed_at"], createdAt: row["created_at"]
                 )
             }
-            return page(items, limit: request.limit, id: \.customerId)
+            return page(items, limit: request.limit) { $0.customerId + "|" + ($0.occurrence ?? "") }
         }
     }
 

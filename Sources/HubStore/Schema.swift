@@ -288,10 +288,11 @@ enum Schema {
                     completed_at TEXT
                 );
                 CREATE INDEX campaign_state ON campaign(state);
-                -- One row per (campaign, customer): nobody is planned twice.
+                -- One row per (campaign, customer, occurrence): nobody is planned twice (an automation once a year).
                 CREATE TABLE campaign_recipient (
                     campaign_id TEXT NOT NULL REFERENCES campaign(id),
                     customer_id TEXT NOT NULL,
+                    occurrence TEXT NOT NULL,
                     outcome TEXT NOT NULL,
                     reason TEXT,
                     channel TEXT,
@@ -301,7 +302,7 @@ enum Schema {
                     deferred BOOLEAN NOT NULL,
                     unsubscribed_at TEXT,
                     created_at TEXT NOT NULL,
-                    PRIMARY KEY (campaign_id, customer_id)
+                    PRIMARY KEY (campaign_id, customer_id, occurrence)
                 );
                 CREATE INDEX campaign_recipient_message ON campaign_recipient(message_id);
                 ALTER TABLE conversation ADD COLUMN campaign_id TEXT;

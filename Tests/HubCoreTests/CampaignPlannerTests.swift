@@ -152,3 +152,32 @@ struct CampaignPlannerTests {
         }
     }
 }
+
+@Suite("CampaignTrigger")
+struct CampaignTriggerTests {
+    static func date(_ text: String) -> Date { CampaignPlannerTests.date(text) }
+    static let shanghai = TimeZone(identifier: "Asia/Shanghai")!
+
+    @Test("this year's date at the local time, in the customer's time zone, within a day of now")
+    func occurrence() {
+        let trigger = CampaignTrigger(attribute: "birthday")
+        // Born 1990-06-02, in Shanghai: 09:00 there on 2 June is 01:00 UTC.
+        let due = trigger.occurrence(of: "1990-06-02", in: Self.shanghai, around: Self.date("2026-06-01T20:00:00Z"))
+        #expect(due?.year == 2026 && due?.sendAt == Self.date("2026-06-02T01:00:00Z"))
+        #expect(trigger.occurrence(of: "06-02", in: Self.shanghai, around: Self.date("2026-06-02T12:00:00Z"))?.sendAt == Self.date("2026-06-02T01:00:00Z"))
+        // More than a day away either way: not now.
+        #expect(trigger.occurrence(of: "1990-06-02", in: Self.shanghai, around: Self.date("2026-05-30T00:00:00Z")) == nil)
+        #expect(trigger.occurrence(of: "1990-06-02", in: Self.shanghai, around: Self.date("2026-06-04T00:00:00Z")) == nil)
+        // At a chosen local time; across New Year the occurrence belongs to its own year.
+        let evening = CampaignTrigger(attribute: "memberSince", localTime: "18:30")
+        let newYear = evening.occurrence(of: "2020-01-01", in: .gmt, around: Self.date("2026-12-31T20:00:00Z"))
+        #expect(newYear?.year == 2027 && newYear?.sendAt == Self.date("2027-01-01T18:30:00Z"))
+        // 29 February falls on the 28th in other years.
+        #expect(trigger.occurrence(of: "2000-02-29", in: .gmt, around: Self.date("2027-02-28T08:00:00Z"))?.sendAt == Self.date("2027-02-28T09:00:00Z"))
+        #expect(trigger.occurrence(of: "2000-02-29", in: .gmt, around: Self.date("2028-02-29T08:00:00Z"))?.sendAt == Self.date("2028-02-29T09:00:00Z"))
+        // Not a date.
+        for value in ["", "soon", "13-01", "1990-06", "06-32"] {
+            #expect(trigger.occurrence(of: value, in: .gmt, around: Self.date("2026-06-01T00:00:00Z")) == nil, "\(value)")
+        }
+    }
+}

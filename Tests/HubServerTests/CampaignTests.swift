@@ -32,7 +32,7 @@ import Testing
 
         func runner(batchSize: Int = 3) -> CampaignRunner {
             CampaignRunner(storage: storage, catalog: catalog, planner: DeliveryPlanner(), links: links, preferencesLink: nil,
-                           centerName: "Acme", batchSize: batchSize, logger: Logger(label: "test"))
+                           centerName: "Acme", batchSize: batchSize, logger: Logger(label: "test"), now: { [clock] in clock.now.withLock { $0 } })
         }
 
         /// A customer with an email address (opted in to marketing unless `optedIn` is false) and attributes.
@@ -188,6 +188,31 @@ import Testing
         _ = try await CampaignLaunch(storage: hub.storage, catalog: hub.catalog).launch(id: next.id)
         try await hub.runner().plan(try #require(try await hub.work(next.id)))
         #expect(try await hub.storage.campaignStats(id: next.id).skipped[.noConsent] == 1)
+        await hub.close()
+    }
+
+    @Test func anAutomationSendsEachCustomerOnTheirDateOncePerYear() async throws {
+        let hub = try Hub()
+        try await hub.template("Happy birthday, {{customer.firstName}}! {{data.code}}", variables: ["data.code"])
+        let today = hub.clock.now.withLock { $0 }
+        var utc = Calendar(identifier: .gregorian)
+        utc.timeZone = .gmt
+        let monthDay = String(format: "%02d-%02d", utc.component(.month, from: today), utc.component(.day, from: today))
+        let birthday = try await hub.customer("b@example.com", attributes: ["birthday": "1990-" + monthDay])
+        try await hub.customer("other@example.com", attributes: ["birthday": "1990-01-01" == "1990-" + monthDay ? "1990-07-01" : "1990-01-01"])
+        let draft = try await hub.storage.createCampaign(CampaignDraft(
+            name: "Birthday", template: "offer", data: ["code": "GIFT"], trigger: CampaignTrigger(attribute: "birthday", localTime: "00:00")
+        ))
+        _ = try await CampaignLaunch(storage: hub.storage, catalog: hub.catalog).launch(id: draft.id)
+        let runner = hub.runner()
+        #expect(try await runner.plan(try #require(try await hub.work(draft.id))) == 1)
+        // Looked a moment ago: nothing again now, nor later the same day; an automation never completes.
+        #expect(try await runner.plan(try #require(try await hub.work(draft.id))) == 0)
+        let lines = try await hub.storage.campaignRecipients(id: draft.id, outcome: nil, PageRequest(limit: 10)).items
+        #expect(lines.map(\.customerId) == [birthday] && lines.first?.occurrence == String(utc.component(.year, from: today)))
+        let message = try await hub.storage.message(id: try #require(lines.first?.messageId))
+        #expect(message.text == "Happy birthday, Ana! GIFT")
+        #expect(try await hub.storage.campaign(id: draft.id).state == .sending)
         await hub.close()
     }
 

@@ -234,3 +234,29 @@ def test_pause_holds_resume_goes_on_cancel_stops(hub, smtp_capture, tmp_path):
     # Each address got at most one mail.
     addresses = [m.rcpt_tos[0] for m in smtp_capture.messages()]
     assert len(addresses) == len(set(addresses)), addresses
+
+
+def test_a_birthday_automation_reaches_whoever_has_their_birthday_once(hub, smtp_capture, tmp_path):
+    """A campaign with a trigger: the shipped birthday-care template goes to the customer whose birthday it is
+    in their time zone, once; the others wait for their day; the automation stays `sending`."""
+    zone = midday_zone()
+    now = time.gmtime()
+    today = time.strftime("%m-%d", now)
+    other = "01-01" if today != "01-01" else "07-01"
+    import_customers(hub, tmp_path, [
+        f"H1,Ana Lima,ana@bday.test,,{zone},en,,opted_in,,",
+        f"H2,Bo,bo@bday.test,,{zone},en,,opted_in,,",
+    ])
+    for address, birthday in (("ana@bday.test", f"1990-{today}"), ("bo@bday.test", f"1985-{other}")):
+        r = hub.request("PATCH", f"/v1/customers/{customer_id(hub, address)}", json={"attributes": {"birthday": birthday}})
+        assert r.status_code == 200, r.text
+    campaign = launch(hub, "", template="birthday-care", data={"giftCode": "BDAY-7Q2"},
+                      trigger={"attribute": "birthday", "localTime": "00:01"})
+    assert campaign["trigger"] == {"attribute": "birthday", "localTime": "00:01"}, campaign
+    mail = smtp_capture.wait_for_messages(1, to="ana@bday.test")[0]
+    assert "BDAY-7Q2" in body_text(mail) and "Ana" in body_text(mail), body_text(mail)
+    time.sleep(2.5)  # another look of the runner: nothing new
+    assert len(smtp_capture.messages(to="ana@bday.test")) == 1 and smtp_capture.messages(to="bo@bday.test") == []
+    recipients = hub.get(f"/v1/campaigns/{campaign['id']}/recipients").json()["items"]
+    assert [(r["customerId"], r["occurrence"]) for r in recipients] == [(customer_id(hub, "ana@bday.test"), time.strftime("%Y", now))]
+    assert stats(hub, campaign["id"])["state"] == "sending"

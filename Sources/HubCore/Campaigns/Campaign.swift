@@ -14,6 +14,8 @@ public struct Campaign: Codable, Sendable, Equatable {
     /// Campaign-wide template values (`data.*`), such as an offer code.
     public var data: [String: String]
     public var schedule: CampaignSchedule
+    /// Set for an automation: each customer gets the message on a date of their own, every year, until cancelled.
+    public var trigger: CampaignTrigger?
     public var throttle: CampaignThrottle
     public var state: CampaignState
     /// How many customers the audience had when the campaign was launched.
@@ -33,6 +35,7 @@ public struct Campaign: Codable, Sendable, Equatable {
         self.channels = draft.channels
         self.data = draft.data ?? [:]
         self.schedule = draft.schedule ?? CampaignSchedule()
+        self.trigger = draft.trigger
         self.throttle = draft.throttle ?? CampaignThrottle()
         self.state = .draft
         self.planned = 0
@@ -84,6 +87,43 @@ public struct CampaignSchedule: Codable, Sendable, Equatable {
     }
 }
 
+/// What starts an automation's message for one customer: a date among their attributes (`birthday`,
+/// `memberSince`) as `YYYY-MM-DD` or `MM-DD`, every year on that day at `localTime` in their time zone.
+public struct CampaignTrigger: Codable, Sendable, Equatable {
+    public var attribute: String
+    /// "HH:mm"; 09:00 when nil.
+    public var localTime: String?
+
+    public init(attribute: String, localTime: String? = nil) {
+        self.attribute = attribute
+        self.localTime = localTime
+    }
+
+    /// How far from its time an occurrence is still planned: a hub that was down at nine sends it later that day.
+    public static let window: TimeInterval = 86_400
+
+    /// This year's message for a customer whose attribute holds `value`: when it goes (that month and day in
+    /// `timeZone`, at the local time; 29 February on the 28th in other years) and the year it is for, when that
+    /// is within a day of `now`; nil otherwise, or when `value` holds no date.
+    public func occurrence(of value: String, in timeZone: TimeZone, around now: Date) -> (year: Int, sendAt: Date)? {
+        let parts = value.trimmingCharacters(in: .whitespaces).split(separator: "-").suffix(2).compactMap { Int($0) }
+        guard parts.count == 2, (1...12).contains(parts[0]), (1...31).contains(parts[1]),
+              let minutes = CalendarText.minutes(fromClock: localTime ?? "09:00") else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        let thisYear = calendar.component(.year, from: now)
+        for year in [thisYear - 1, thisYear, thisYear + 1] {
+            var day = DateComponents(year: year, month: parts[0], day: parts[1], hour: minutes / 60, minute: minutes % 60)
+            if parts[0] == 2, parts[1] == 29, calendar.range(of: .day, in: .month, for: calendar.date(from: DateComponents(year: year, month: 2)) ?? now)?.count == 28 {
+                day.day = 28
+            }
+            guard let sendAt = calendar.date(from: day), calendar.component(.day, from: sendAt) == day.day else { continue }
+            if abs(sendAt.timeIntervalSince(now)) <= Self.window { return (year, sendAt) }
+        }
+        return nil
+    }
+}
+
 /// How fast a campaign may go: messages per second per channel. The dispatcher's per-channel
 /// limits (`outbox.perSecond`) cap every sender's traffic on top of this.
 public struct CampaignThrottle: Codable, Sendable, Equatable {
@@ -123,9 +163,10 @@ public struct CampaignDraft: Codable, Sendable, Equatable {
     public var data: [String: String]?
     public var schedule: CampaignSchedule?
     public var throttle: CampaignThrottle?
+    public var trigger: CampaignTrigger?
 
     public init(name: String, template: String, audience: String? = nil, channels: [Channel]? = nil, data: [String: String]? = nil,
-                schedule: CampaignSchedule? = nil, throttle: CampaignThrottle? = nil) {
+                schedule: CampaignSchedule? = nil, throttle: CampaignThrottle? = nil, trigger: CampaignTrigger? = nil) {
         self.name = name
         self.template = template
         self.audience = audience
@@ -133,6 +174,7 @@ public struct CampaignDraft: Codable, Sendable, Equatable {
         self.data = data
         self.schedule = schedule
         self.throttle = throttle
+        self.trigger = trigger
     }
 
     /// Checks the draft: the audience parses, channels are outbound ones, values and rates are bounded.
@@ -156,6 +198,12 @@ public struct CampaignDraft: Codable, Sendable, Equatable {
         }
         if let localTime = schedule?.localTime, CalendarText.minutes(fromClock: localTime).map({ $0 < 1440 }) != true {
             throw ValidationError("schedule.localTime", "must be HH:mm")
+        }
+        if let trigger {
+            if trigger.attribute.isEmpty || trigger.attribute.count > 64 { throw ValidationError("trigger.attribute", "must name an attribute (1–64 characters)") }
+            if let localTime = trigger.localTime, CalendarText.minutes(fromClock: localTime).map({ $0 < 1440 }) != true {
+                throw ValidationError("trigger.localTime", "must be HH:mm")
+            }
         }
         for rate in (throttle?.perSecond ?? [:]).values where !(rate > 0 && rate <= 10_000) {
             throw ValidationError("throttle.perSecond", "rates are more than 0 and at most 10,000 per second")
@@ -211,6 +259,8 @@ public enum SkipReason: String, Codable, Sendable, CaseIterable {
 public struct CampaignRecipient: Codable, Sendable, Equatable {
     public var campaignId: String
     public var customerId: String
+    /// For an automation, the year this message is for.
+    public var occurrence: String?
     public var outcome: RecipientOutcome
     public var reason: SkipReason?
     public var channel: Channel?
@@ -224,11 +274,12 @@ public struct CampaignRecipient: Codable, Sendable, Equatable {
     public var unsubscribedAt: Date?
     public var createdAt: Date
 
-    public init(campaignId: String, customerId: String, outcome: RecipientOutcome, reason: SkipReason? = nil, channel: Channel? = nil,
+    public init(campaignId: String, customerId: String, occurrence: String? = nil, outcome: RecipientOutcome, reason: SkipReason? = nil, channel: Channel? = nil,
                 address: String? = nil, messageId: String? = nil, sendAt: Date? = nil, deferred: Bool = false,
                 deliveryState: DeliveryState? = nil, unsubscribedAt: Date? = nil, createdAt: Date) {
         self.campaignId = campaignId
         self.customerId = customerId
+        self.occurrence = occurrence
         self.outcome = outcome
         self.reason = reason
         self.channel = channel

@@ -23,6 +23,8 @@ public struct PlannedRecipient: Sendable {
     public var sendAt: Date?
     /// Held back by the customer's quiet hours.
     public var deferred: Bool
+    /// For an automation, the occurrence it is for (the year); "" for a one-off campaign.
+    public var occurrence = ""
 
     static func skipped(_ customer: Customer, _ reason: SkipReason) -> PlannedRecipient {
         PlannedRecipient(customer: customer, outcome: .skipped, reason: reason, deferred: false)
