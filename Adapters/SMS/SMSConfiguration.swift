@@ -25,10 +25,13 @@ public struct SMSProfile: Sendable {
     public var signatureMethod: VonageSignature.Method
     /// The provider's API base (tests point it at a double on loopback).
     public var baseURL: String
+    /// The most messages a second this profile sends (its number's or account's limit at the provider); nil: no limit.
+    public var perSecond: Double?
 
     public init(name: String, provider: SMSProvider, from: String? = nil, messagingServiceSid: String? = nil,
                 accountSid: String? = nil, authToken: String? = nil, apiKey: String? = nil, apiSecret: String? = nil,
-                signatureSecret: String? = nil, signatureMethod: VonageSignature.Method = .md5hash, baseURL: String? = nil) {
+                signatureSecret: String? = nil, signatureMethod: VonageSignature.Method = .md5hash, baseURL: String? = nil,
+                perSecond: Double? = nil) {
         self.name = name
         self.provider = provider
         // Kept in E.164 when it is a number, so a conversation's number finds its profile.
@@ -41,6 +44,7 @@ public struct SMSProfile: Sendable {
         self.signatureSecret = signatureSecret
         self.signatureMethod = signatureMethod
         self.baseURL = baseURL ?? (provider == .twilio ? "https://api.twilio.com" : "https://rest.nexmo.com")
+        self.perSecond = perSecond
     }
 }
 

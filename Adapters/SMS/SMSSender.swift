@@ -11,6 +11,8 @@ public struct SMSSender: OutboundSender {
     /// Where a carrier's opt-out (Twilio 21610) is recorded.
     let storage: any HubStorage
     let now: @Sendable () -> Date
+    /// Each profile's pace (`perSecond`).
+    let pacer: SendPacer
 
     public init(configuration: SMSConfiguration, transport: CurlTransport, storage: any HubStorage,
                 now: @escaping @Sendable () -> Date = Date.init) {
@@ -18,12 +20,14 @@ public struct SMSSender: OutboundSender {
         self.transport = transport
         self.storage = storage
         self.now = now
+        pacer = SendPacer(perSecond: configuration.profiles.compactMapValues(\.perSecond))
     }
 
     public func send(_ delivery: OutboundDelivery) async throws -> SendReceipt {
         guard let profile = configuration.profile(sendingFrom: delivery.from) else {
             throw SendFailure(reason: "no SMS profile is configured to send from", retryable: false)
         }
+        await pacer.acquire(profile.name)
         switch profile.provider {
         case .twilio: return try await sendTwilio(delivery, profile)
         case .vonage: return try await sendVonage(delivery, profile)

@@ -26,9 +26,13 @@ public func buildApplication(
     if let url = configuration.apiCallbackURL {
         senders.append(APICallbackSender(url: url, secret: configuration.apiCallbackSecret ?? "", transport: transport))
     }
+    // A claimed batch (32) waits its turn at the slowest configured pace; the lease must outlast that twice over,
+    // or a row would be claimed again while it waits and sent twice.
+    let slowest = (Array(configuration.perSecond.values) + configuration.sms.profiles.values.compactMap(\.perSecond)).min()
+    let leaseSeconds = max(configuration.outboxLeaseSeconds, slowest.map { Int((64 / $0).rounded(.up)) } ?? 0)
     let dispatcher = OutboxDispatcher(
         storage: storage, senders: senders, retry: RetryPolicy(maxAttempts: configuration.outboxMaxAttempts),
-        lease: .seconds(configuration.outboxLeaseSeconds), perSecond: configuration.perSecond, logger: logger
+        lease: .seconds(leaseSeconds), perSecond: configuration.perSecond, logger: logger
     )
     // Load the widget and the demo page now: a broken bundle stops the start, not a request later.
     _ = (WebChatAssets.widget, WebChatAssets.demoPage)

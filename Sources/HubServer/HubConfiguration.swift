@@ -37,7 +37,8 @@ public struct HubConfiguration: Sendable {
     public var webChat = WebChatConfiguration()
     /// `sms.*`: the SMS channel. `sms.profiles` (list) names the numbers, each configured under
     /// `sms.profile.NAME.*` (`provider` twilio|vonage, `from`, `accountSid`, `authToken`, `messagingServiceSid`,
-    /// `apiKey`, `apiSecret`, `signatureSecret`, `signatureMethod`, `baseUrl`); `sms.defaultProfile` sends replies;
+    /// `apiKey`, `apiSecret`, `signatureSecret`, `signatureMethod`, `baseUrl`, `perSecond`: the number's sending limit);
+    /// `sms.defaultProfile` sends replies;
     /// `sms.publicBaseUrl` is the hub's URL as providers call it; `sms.defaultRegion`; `sms.optOutPolicy`
     /// (`all` or `marketing`); `sms.stopReply`, `sms.startReply`, `sms.helpReply`.
     public var sms = SMSConfiguration()
@@ -163,7 +164,7 @@ public struct HubConfiguration: Sendable {
                 accountSid: value("accountSid"), authToken: value("authToken", secret: true), apiKey: value("apiKey"),
                 apiSecret: value("apiSecret", secret: true), signatureSecret: value("signatureSecret", secret: true),
                 signatureMethod: value("signatureMethod").flatMap(VonageSignature.Method.init(rawValue:)) ?? .md5hash,
-                baseURL: value("baseUrl")
+                baseURL: value("baseUrl"), perSecond: reader.double(forKey: ConfigKey(["sms", "profile", name, "perSecond"])).flatMap { $0 > 0 ? $0 : nil }
             ))
         }
         let defaults = SMSConfiguration()

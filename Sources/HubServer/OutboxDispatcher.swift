@@ -15,7 +15,7 @@ public struct OutboxDispatcher: Service {
     let retry: RetryPolicy
     let lease: Duration
     let batchSize: Int
-    let limiter: ChannelRateLimiter
+    let pacer: SendPacer
     let logger: Logger
     let owner = HubID.make("dsp")
 
@@ -26,7 +26,7 @@ public struct OutboxDispatcher: Service {
         self.retry = retry
         self.lease = lease
         self.batchSize = batchSize
-        self.limiter = ChannelRateLimiter(perSecond: perSecond)
+        self.pacer = SendPacer(perSecond: Dictionary(uniqueKeysWithValues: perSecond.map { ($0.key.rawValue, $0.value) }))
         self.logger = logger
     }
 
@@ -74,7 +74,7 @@ public struct OutboxDispatcher: Service {
             if let refusal = ConsentRecord.refusal(for: item.delivery.purpose, latest: consents) {
                 throw SendFailure(reason: "consent_refused: \(refusal)", retryable: false)
             }
-            await limiter.acquire(item.delivery.channel)
+            await pacer.acquire(item.delivery.channel.rawValue)
             let receipt = try await sender.send(item.delivery)
             try await storage.outboxSent(item, receipt: receipt)
             Counter(label: "sb_outbound_sent_total", dimensions: [("channel", item.delivery.channel.rawValue)]).increment()

@@ -260,3 +260,21 @@ def test_a_birthday_automation_reaches_whoever_has_their_birthday_once(hub, smtp
     recipients = hub.get(f"/v1/campaigns/{campaign['id']}/recipients").json()["items"]
     assert [(r["customerId"], r["occurrence"]) for r in recipients] == [(customer_id(hub, "ana@bday.test"), time.strftime("%Y", now))]
     assert stats(hub, campaign["id"])["state"] == "sending"
+
+
+def test_a_numbers_sending_limit_spaces_its_texts(make_server, double, smtp_capture, tmp_path):
+    """`sms.profile.NAME.perSecond`: the provider's limit for a number; the campaign's texts reach the provider
+    no faster than that (replies and campaigns alike go through the same pace)."""
+
+    def config(port: int) -> dict:
+        settings = {**sms_config(double)(port), **email_config(smtp_capture)}
+        settings["sms"]["profile"]["tw"]["perSecond"] = 4
+        return settings
+
+    hub = make_server(config)
+    zone = midday_zone()
+    import_customers(hub, tmp_path, [f"R{i},Text {i},,+1555700{i:04d},{zone},en,paced,,opted_in," for i in range(6)])
+    launch(hub, 'tags has "paced"')
+    sends = double.wait_for_sends(6, timeout=20)
+    times = sorted(s["time"] for s in sends)
+    assert times[-1] - times[0] >= 5 * 0.25 * 0.9, times  # six sends at 4/s span at least 1.25 s
