@@ -47,12 +47,12 @@ public actor TemplateCatalog {
         return (stored, .api)
     }
 
-    /// The problems that keep a template from launching: its own, and for a shipped one those of its files.
+    /// The problems that keep a template from launching: for a shipped one those of its files (by path), else
+    /// what compiling it finds (by locale and part, or a shared file it includes).
     public func problems(of template: MessageTemplate, source: TemplateSource) -> [TemplateProblem] {
-        var problems: [TemplateProblem] = []
-        if source == .file { problems += shippedProblems.filter { $0.file.hasPrefix("campaigns/\(template.name)/") } }
-        if case .failure(let failure) = compile(template) { problems += failure.problems }
-        return problems
+        let files = source == .file ? shippedProblems.filter { $0.file.hasPrefix("campaigns/\(template.name)/") } : []
+        guard files.isEmpty, case .failure(let failure) = compile(template) else { return files }
+        return failure.problems
     }
 
     /// The compiled template, or `template_invalid` with every problem.

@@ -394,12 +394,15 @@ extension SQLiteHubStorage {
     public func campaignRecipients(id: String, outcome: RecipientOutcome?, _ request: PageRequest) async throws -> Page<CampaignRecipient> {
         try await read { db in
             _ = try Self.fetchCampaign(id, db: db)
+            // The cursor is `customer|occurrence`.
+            let after = (request.cursor ?? "").split(separator: "|", maxSplits: 1, omittingEmptySubsequences: false)
             let rows = try Row.fetchAll(db, sql: """
                 SELECT campaign_recipient.*, message.delivery_state FROM campaign_recipient
                 LEFT JOIN message ON message.id = campaign_recipient.message_id
-                WHERE campaign_id = ? AND (? IS NULL OR outcome = ?) AND customer_id || '|' || occurrence > ?
+                WHERE campaign_id = ? AND (? IS NULL OR outcome = ?) AND (customer_id, occurrence) > (?, ?)
                 ORDER BY customer_id, occurrence LIMIT ?
-                """, arguments: [id, outcome?.rawValue, outcome?.rawValue, request.cursor ?? "", request.limit + 1])
+                """, arguments: [id, outcome?.rawValue, outcome?.rawValue, after.first.map(String.init) ?? "",
+                                 after.dropFirst().first.map(String.init) ?? "", request.limit + 1])
             let items = rows.map { row in
                 CampaignRecipient(
                     campaignId: row["campaign_id"], customerId: row["customer_id"], occurrence: (row["occurrence"] as String).isEmpty ? nil : row["occurrence"],

@@ -126,6 +126,8 @@ extension SQLiteHubStorage {
             try db.execute(sql: "UPDATE \(table) SET customer_id = ? WHERE customer_id = ?", arguments: [survivorId, mergedId])
         }
         try db.execute(sql: "UPDATE message SET author_id = ? WHERE author_kind = 'customer' AND author_id = ?", arguments: [survivorId, mergedId])
+        // A campaign both were in keeps one line: the survivor is not planned again for it.
+        try db.execute(sql: "UPDATE OR IGNORE campaign_recipient SET customer_id = ? WHERE customer_id = ?", arguments: [survivorId, mergedId])
         // The survivor's stated preferences win; the merged customer's are kept only when it has none.
         if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM channel_preference WHERE customer_id = ?", arguments: [survivorId]) == 0 {
             try db.execute(sql: "UPDATE channel_preference SET customer_id = ? WHERE customer_id = ?", arguments: [survivorId, mergedId])

@@ -7,7 +7,8 @@ extension SQLiteHubStorage {
     /// content is queued once on the next channel of the customer's plan, skipping every channel this message
     /// already tried, in the caller's transaction. Nothing is queued when the plan has no channel left.
     static func fallBack(from failed: Message, planner: DeliveryPlanner, db: Database, now: Date) throws {
-        guard failed.direction == .outbound, failed.kind == .message,
+        // A campaign's copy was rendered for its channel and is counted by its campaign: it never falls back.
+        guard failed.direction == .outbound, failed.kind == .message, failed.authorKind != .campaign,
               let payload = try String.fetchOne(db, sql: "SELECT payload FROM outbox WHERE message_id = ?", arguments: [failed.id]),
               let delivery = try? JSONDecoder.hub().decode(OutboundDelivery.self, from: Data(payload.utf8)),
               delivery.purpose != .system,

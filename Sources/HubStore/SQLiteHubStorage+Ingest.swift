@@ -128,7 +128,10 @@ extension SQLiteHubStorage {
             // An SMS or chat message soon after a campaign message on that channel answers it.
             found = try Conversation.fetchOne(db.cachedStatement(sql: """
                 SELECT * FROM conversation WHERE customer_id = ? AND channel = ? AND campaign_id IS NOT NULL
-                AND last_activity_at > ? AND last_activity_at <= ? ORDER BY last_activity_at DESC LIMIT 1
+                AND last_activity_at > ? AND last_activity_at <= ?
+                AND EXISTS (SELECT 1 FROM message WHERE message.conversation_id = conversation.id AND message.author_kind = 'campaign'
+                            AND message.delivery_state IN ('sent', 'delivered'))
+                ORDER BY last_activity_at DESC LIMIT 1
                 """), arguments: [customerId, inbound.channel.rawValue, now.addingTimeInterval(-Campaign.replyWindow), now])
         }
         if inbound.automated {

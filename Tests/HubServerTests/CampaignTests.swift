@@ -224,7 +224,15 @@ import Testing
         try await hub.runner().plan(try #require(try await hub.work(campaign.id)))
         let recipient = try #require(try await hub.storage.campaignRecipients(id: campaign.id, outcome: .queued, PageRequest(limit: 1)).items.first)
         #expect(recipient.channel == .sms && recipient.address == "+15551230009")
-        hub.clock.advance(3_600)
+        // Before it went out, a text from the customer is a new contact; once sent, an answer to it.
+        hub.clock.advance(60)
+        let early = try await hub.storage.receive(InboundMessage(channel: .sms, from: "+15551230009", text: "hi", externalId: "SM0", receivedAt: Date()))
+        #expect(try await hub.storage.conversation(id: early.conversationId).campaignId == nil)
+        _ = try await hub.storage.setStatus(conversationId: early.conversationId, .resolved, snoozedUntil: nil)
+        for item in try await hub.storage.claimOutbox(now: hub.clock.now.withLock { $0 }, owner: "test", lease: .seconds(60), limit: 10) {
+            try await hub.storage.outboxSent(item, receipt: SendReceipt(providerMessageId: "SMX"))
+        }
+        hub.clock.advance(3_540)
         let reply = try await hub.storage.receive(InboundMessage(channel: .sms, from: "+15551230009", text: "Is it valid online?",
                                                                  externalId: "SM1", receivedAt: Date()))
         let conversation = try await hub.storage.conversation(id: reply.conversationId)
