@@ -179,6 +179,8 @@ public protocol HubStorage: InboundSink {
 
     /// Templates made through the API, by name.
     func storedTemplates() async throws -> [MessageTemplate]
+    /// One template made through the API, nil when there is none by that name.
+    func storedTemplate(named name: String) async throws -> MessageTemplate?
     /// Stores (or replaces) a template made through the API; the caller has compiled it.
     func storeTemplate(_ template: MessageTemplate) async throws
     func deleteTemplate(name: String) async throws

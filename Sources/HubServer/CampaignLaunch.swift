@@ -17,9 +17,15 @@ public struct CampaignLaunch: Sendable {
         guard campaign.state == .draft else {
             throw HubError.conflict("campaign_not_draft", "Only a draft can be launched; this campaign is \(campaign.state.rawValue).")
         }
-        let (size, problems) = try await check(campaign)
-        guard problems.isEmpty else { throw HubError.unprocessable("launch_blocked", "Cannot launch: " + problems.joined(separator: "; ")) }
-        return try await storage.launchCampaign(id: campaign.id, audienceSize: size)
+        return try await launch(campaign, checked: try await check(campaign))
+    }
+
+    /// Launches a campaign `check` found nothing wrong with (else `launch_blocked`).
+    public func launch(_ campaign: Campaign, checked: (audienceSize: Int, problems: [String])) async throws -> Campaign {
+        guard checked.problems.isEmpty else {
+            throw HubError.unprocessable("launch_blocked", "Cannot launch: " + checked.problems.joined(separator: "; "))
+        }
+        return try await storage.launchCampaign(id: campaign.id, audienceSize: checked.audienceSize)
     }
 
     /// What keeps a campaign from launching, each problem precise (file and line, how many recipients), and the

@@ -41,7 +41,7 @@ public actor TemplateCatalog {
 
     public func template(named name: String) async throws -> (template: MessageTemplate, source: TemplateSource) {
         if let template = shipped[name] { return (template, .file) }
-        guard let stored = try await storage.storedTemplates().first(where: { $0.name == name }) else {
+        guard let stored = try await storage.storedTemplate(named: name) else {
             throw HubError.notFound("template", name)
         }
         return (stored, .api)

@@ -14,6 +14,14 @@ extension SQLiteHubStorage {
         }
     }
 
+    public func storedTemplate(named name: String) async throws -> MessageTemplate? {
+        try await read { db in
+            try String.fetchOne(db, sql: "SELECT definition FROM message_template WHERE name = ?", arguments: [name]).map {
+                try JSONDecoder.hub().decode(MessageTemplate.self, from: Data($0.utf8))
+            }
+        }
+    }
+
     public func storeTemplate(_ template: MessageTemplate) async throws {
         let now = self.now()
         let json = String(decoding: try JSONEncoder.hub().encode(template), as: UTF8.self)

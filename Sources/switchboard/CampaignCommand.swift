@@ -68,9 +68,7 @@ struct CampaignCommand: AsyncParsableCommand {
             }
             let draft = CampaignDraft(name: name, template: template, audience: audience, channels: parsedChannels, data: values,
                                       schedule: CampaignSchedule(at: start, localTime: localTime), throttle: CampaignThrottle(perSecond: perSecond))
-            let configuration = try await options.load()
-            try await options.withStorage { storage in
-                let runner = try await CampaignRunner.configured(configuration, storage: storage, logger: Logger(label: "switchboard"))
+            try await options.withCampaignRunner { storage, runner in
                 _ = try await runner.catalog.template(named: template)
                 print(try await storage.createCampaign(draft).id)
             }
@@ -86,17 +84,16 @@ struct CampaignCommand: AsyncParsableCommand {
         @Argument(help: "The campaign's id.") var id: String
 
         func run() async throws {
-            let configuration = try await options.load()
-            try await options.withStorage { storage in
-                let runner = try await CampaignRunner.configured(configuration, storage: storage, logger: Logger(label: "switchboard"))
+            try await options.withCampaignRunner { storage, runner in
                 let launch = CampaignLaunch(storage: storage, catalog: runner.catalog)
-                let (size, problems) = try await launch.check(try await storage.campaign(id: id))
-                guard problems.isEmpty else {
-                    for problem in problems { print(problem) }
+                let draft = try await storage.campaign(id: id)
+                let checked = try await launch.check(draft)
+                guard checked.problems.isEmpty else {
+                    for problem in checked.problems { print(problem) }
                     throw ExitCode(2)
                 }
-                let campaign = try await launch.launch(id: id)
-                print("launched \(campaign.id) to \(size) customers; state \(campaign.state.rawValue)")
+                let campaign = try await launch.launch(draft, checked: checked)
+                print("launched \(campaign.id) to \(checked.audienceSize) customers; state \(campaign.state.rawValue)")
             }
         }
     }
@@ -110,9 +107,7 @@ struct CampaignCommand: AsyncParsableCommand {
         @Argument(help: "The campaign's id.") var id: String
 
         func run() async throws {
-            let configuration = try await options.load()
-            try await options.withStorage { storage in
-                let runner = try await CampaignRunner.configured(configuration, storage: storage, logger: Logger(label: "switchboard"))
+            try await options.withCampaignRunner { storage, runner in
                 let started = Date()
                 var planned = 0
                 while let work = try await storage.campaignsToPlan().first(where: { $0.campaign.id == id }) {
@@ -169,6 +164,16 @@ struct CampaignCommand: AsyncParsableCommand {
                     try await Task.sleep(for: .seconds(2))
                 }
             }
+        }
+    }
+}
+
+extension CommonOptions {
+    /// Opens the configured store and the campaign runner the configuration describes, runs `body`, closes the store.
+    func withCampaignRunner(_ body: (SQLiteHubStorage, CampaignRunner) async throws -> Void) async throws {
+        let configuration = try await load()
+        try await withStorage { storage in
+            try await body(storage, try await CampaignRunner.configured(configuration, storage: storage, logger: Logger(label: "switchboard")))
         }
     }
 }

@@ -56,6 +56,9 @@ struct CommonOptions: ParsableArguments {
             let result = try await body(storage)
             await storage.close()
             return result
+        } catch let exit as ExitCode {
+            await storage.close()
+            throw exit
         } catch {
             await storage.close()
             throw ValidationError(String(describing: error))

@@ -131,11 +131,9 @@ public struct CompiledTemplate: Sendable {
 
     /// `shapes` false renders every part the plain way (the tests compare both ways).
     func render(_ channel: Channel, values: TemplateValues, shapes useShapes: Bool) -> RenderedMessage? {
-        guard channels.contains(channel),
-              let variant = variants[locale(for: values.customer.locale)] ?? variants[template.defaultLocale]
-        else { return nil }
-        let slots = values.slots(attributes: attributeNames)
         let locale = locale(for: values.customer.locale)
+        guard channels.contains(channel), let variant = variants[locale] else { return nil }
+        let slots = values.slots(attributes: attributeNames)
         // A value holding the shape markers (private-use characters) is rendered the plain way.
         let fillable = useShapes && variant.hasShapes && !slots.contains { $0.value.unicodeScalars.contains { $0 == Self.open || $0 == Self.close } }
         let context = fillable ? nil : TemplateValues.context(slots) { slots[$0].value }
