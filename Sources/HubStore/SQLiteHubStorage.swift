@@ -31,6 +31,9 @@ public final class SQLiteHubStorage: HubStorage, Service {
         }
         configuration.busyMode = .timeout(10)
         let pool = try DatabasePool(path: path, configuration: configuration)
+        // GRDB turns WAL on for the pool and sets the writer to `synchronous = NORMAL` after `prepareDatabase`
+        // ran, which loses the last commits at power loss: the writer is set back to FULL here.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try Schema.migrator.migrate(pool)
         let latest = try pool.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM event") ?? 0 }
         let signal = EventSignal(latest: latest)

@@ -1,10 +1,21 @@
 import Foundation
 import HubCore
-import HubStore
+@testable import HubStore
 import Testing
 
 @Suite("Durability")
 struct DurabilityTests {
+    @Test("the writer commits with synchronous = FULL, so a commit is on disk before it returns")
+    func writerIsFullySynchronous() async throws {
+        let path = temporaryDatabasePath()
+        let store = try makeStore(at: path)
+        // 2 is FULL; GRDB's own WAL setup would leave the writer at NORMAL (1).
+        let level = try await store.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        #expect(level == 2)
+        await store.close()
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    }
+
     @Test("a store reopened on the same file has every message, and event ids go on increasing")
     func reopen() async throws {
         let clock = TestClock()
