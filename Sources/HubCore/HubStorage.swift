@@ -206,9 +206,10 @@ public protocol HubStorage: InboundSink {
     func triggerCandidates(_ audience: AudienceFilter, campaignId: String, trigger: CampaignTrigger, days: [String],
                            after: String, limit: Int) async throws -> [CampaignCandidate]
     /// Writes one planned batch and moves the cursor to `last`, in one transaction; false (nothing written) when
-    /// the campaign's cursor moved or it stopped sending meanwhile.
+    /// the campaign's cursor moved or it stopped sending meanwhile. The rows are made at once; the write waits
+    /// for `previous` (the batch before, still being written) and is not made when that one was not.
     func commitCampaignBatch(_ work: CampaignWork, through last: String, _ recipients: [PlannedRecipient],
-                             pace: CampaignPace, links: CampaignLinks) async throws -> Bool
+                             pace: CampaignPace, after previous: Task<Bool, any Error>?) async throws -> Bool
     /// A sending campaign whose audience is all planned is completed once none of its messages waits to be sent.
     func completeCampaign(id: String) async throws -> Campaign
     func campaignStats(id: String) async throws -> CampaignStats

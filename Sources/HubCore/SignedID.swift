@@ -6,27 +6,38 @@ import Foundation
 /// the purpose and the lowercased id, in base32 so the token survives case-insensitive mail systems.
 public enum SignedID {
     public static func sign(_ id: String, purpose: String, secret: String) -> String {
-        id.lowercased() + "." + signature(id.lowercased(), purpose: purpose, secret: secret)
+        sign(id, purpose: purpose, key: Array(secret.utf8))
+    }
+
+    static func sign(_ id: String, purpose: String, key: [UInt8]) -> String {
+        let id = id.lowercased()
+        return id + "." + signature(id, purpose: purpose, key: key)
     }
 
     /// The id in a token the hub signed for `purpose`, in its original case (hub ids are a lowercase prefix and an
     /// uppercase ULID); nil when the token is not one.
     public static func verify(_ token: String, purpose: String, secret: String) -> String? {
+        verify(token, purpose: purpose, key: Array(secret.utf8))
+    }
+
+    static func verify(_ token: String, purpose: String, key: [UInt8]) -> String? {
         let token = token.lowercased()
         guard let dot = token.lastIndex(of: "."), let underscore = token.firstIndex(of: "_"), underscore < dot else { return nil }
         let id = String(token[..<dot])
-        guard constantTimeEqual(String(token[token.index(after: dot)...]), signature(id, purpose: purpose, secret: secret)) else { return nil }
+        guard constantTimeEqual(String(token[token.index(after: dot)...]), signature(id, purpose: purpose, key: key)) else { return nil }
         return id[...underscore] + id[id.index(after: underscore)...].uppercased()
     }
 
-    private static func signature(_ id: String, purpose: String, secret: String) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Data("\(purpose):\(id)".utf8), using: SymmetricKey(data: Data(secret.utf8)))
+    private static func signature(_ id: String, purpose: String, key: [UInt8]) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Array("\(purpose):\(id)".utf8), using: SymmetricKey(data: key))
         return base32(Array(mac.prefix(10)))
     }
 
+    private static let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567".utf8)
+
     private static func base32(_ bytes: [UInt8]) -> String {
-        let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567")
-        var output = ""
+        var output: [UInt8] = []
+        output.reserveCapacity((bytes.count * 8 + 4) / 5)
         var buffer: UInt32 = 0
         var bits = 0
         for byte in bytes {
@@ -38,7 +49,7 @@ public enum SignedID {
             }
         }
         if bits > 0 { output.append(alphabet[Int((buffer << UInt32(5 - bits)) & 31)]) }
-        return output
+        return String(decoding: output, as: UTF8.self)
     }
 }
 
@@ -46,7 +57,8 @@ public enum SignedID {
 public struct SignedLink: Sendable {
     /// The hub's public URL (`https://hub.example.com`), without a trailing slash.
     public let baseURL: String
-    let secret: String
+    /// The secret's bytes, made once: a campaign signs a link for every message.
+    let key: [UInt8]
     let path: String
     let purpose: String
 
@@ -54,18 +66,18 @@ public struct SignedLink: Sendable {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base
-        self.secret = secret
+        self.key = Array(secret.utf8)
         self.path = path
         self.purpose = purpose
     }
 
     public func url(_ id: String) -> String {
-        "\(baseURL)/\(path)/\(SignedID.sign(id, purpose: purpose, secret: secret))"
+        "\(baseURL)/\(path)/\(SignedID.sign(id, purpose: purpose, key: key))"
     }
 
     /// The id a link's token names, nil for a token the hub did not sign.
     public func id(token: String) -> String? {
-        SignedID.verify(token, purpose: purpose, secret: secret)
+        SignedID.verify(token, purpose: purpose, key: key)
     }
 }
 

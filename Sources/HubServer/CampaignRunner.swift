@@ -88,10 +88,11 @@ public struct CampaignRunner: Service {
             var pace = work.pace
             let decided = candidates.map { recipientPlanner.plan($0, pace: &pace, makeId: { HubID.make("msg") }) }
             let recipients = await render(decided, template: template, campaign: campaign)
+            // Two batches in flight: this one's rows are made while the one before is written.
+            let (batch, batchPace, storage, previous) = (work, pace, storage, writing)
+            writing = Task { try await storage.commitCampaignBatch(batch, through: last, recipients, pace: batchPace, after: previous) }
             // A pause or cancel in between: the batch is not written, and planning stops here.
-            guard try await writing?.value ?? true else { return planned }
-            let (batch, batchPace, storage, links) = (work, pace, storage, links)
-            writing = Task { try await storage.commitCampaignBatch(batch, through: last, recipients, pace: batchPace, links: links) }
+            guard try await previous?.value ?? true else { return planned }
             work.cursor = last
             work.pace = pace
             planned += recipients.count
@@ -147,12 +148,12 @@ public struct CampaignRunner: Service {
                 decided.append(recipient)
             }
             let recipients = await render(decided, template: template, campaign: campaign)
-            guard try await storage.commitCampaignBatch(work, through: work.cursor, recipients, pace: pace, links: links) else { return planned }
+            guard try await storage.commitCampaignBatch(work, through: work.cursor, recipients, pace: pace, after: nil) else { return planned }
             work.pace = pace
             planned += recipients.count
         }
         // Looked: the next look is in ten minutes.
-        _ = try await storage.commitCampaignBatch(work, through: now.formatted(.iso8601), [], pace: work.pace, links: links)
+        _ = try await storage.commitCampaignBatch(work, through: now.formatted(.iso8601), [], pace: work.pace, after: nil)
         return planned
     }
 

@@ -251,7 +251,7 @@ extension SQLiteHubStorage {
     /// outbox row; per recipient its line; then the cursor moves past the batch. A batch planned from a cursor
     /// that moved meanwhile, or for a campaign no longer sending, writes nothing (`false`).
     public func commitCampaignBatch(_ work: CampaignWork, through last: String, _ recipients: [PlannedRecipient],
-                                    pace: CampaignPace, links: CampaignLinks) async throws -> Bool {
+                                    pace: CampaignPace, after previous: Task<Bool, any Error>?) async throws -> Bool {
         let now = self.now()
         let stamp = storedDate(now)
         let campaign = work.campaign
@@ -273,7 +273,7 @@ extension SQLiteHubStorage {
                     messageId: messageId, conversationId: conversationId, customerId: customerId, channel: delivery.channel,
                     // The body stays in the message row alone; the dispatcher reads it from there (`claimOutbox`).
                     to: delivery.address, text: "", html: nil, attachments: [], idempotencyKey: messageId,
-                    purpose: .marketing, subject: message.subject, unsubscribeURL: links.unsubscribe(messageId: messageId), createdAt: now
+                    purpose: .marketing, subject: message.subject, unsubscribeURL: message.unsubscribeURL, createdAt: now
                 )
                 outbox.append([messageId, messageId, String(decoding: try encoder.encode(outbound), as: UTF8.self), sendAt, stamp, stamp])
             }
@@ -281,6 +281,7 @@ extension SQLiteHubStorage {
                           recipient.delivery?.address, recipient.messageId, sendAt, recipient.deferred, stamp])
         }
         let paceJSON = try Self.encodedPace(pace)
+        guard try await previous?.value ?? true else { return false }
         return try await write { [conversations, messages, outbox, lines] db in
             guard try Row.fetchOne(db, sql: "SELECT 1 FROM campaign WHERE id = ? AND state = 'sending' AND cursor = ?",
                                    arguments: [campaign.id, work.cursor]) != nil else { return false }

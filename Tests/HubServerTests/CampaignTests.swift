@@ -117,8 +117,12 @@ import Testing
         let first = try #require(try await hub.work(campaign.id))
         #expect(try await hub.runner().plan(first, batches: 2) == 6)
         // The first runner's view of the work is stale: its batch would repeat customers, so nothing is written.
-        #expect(try await hub.storage.commitCampaignBatch(first, through: "zzz", [], pace: CampaignPace(), links: hub.links) == false)
+        #expect(try await hub.storage.commitCampaignBatch(first, through: "zzz", [], pace: CampaignPace(), after: nil) == false)
         let resumed = try #require(try await hub.work(campaign.id))
+        // A batch behind one that was not written is not written either, though its own view is current.
+        let refused = Task<Bool, any Error> { false }
+        #expect(try await hub.storage.commitCampaignBatch(resumed, through: "zzz", [], pace: CampaignPace(), after: refused) == false)
+        #expect(try await hub.work(campaign.id)?.cursor == resumed.cursor)
         #expect(try await hub.runner(batchSize: 4).plan(resumed) == 4)
         let recipients = try await hub.storage.campaignRecipients(id: campaign.id, outcome: nil, PageRequest(limit: 50)).items
         #expect(recipients.count == 10 && Set(recipients.map(\.customerId)).count == 10)

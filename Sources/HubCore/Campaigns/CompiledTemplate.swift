@@ -149,13 +149,14 @@ public struct CompiledTemplate: Sendable {
         if channel == .email {
             guard let subject = renderPart(.emailSubject), let text = renderPart(.emailText) else { return nil }
             return RenderedMessage(
-                subject: Self.oneLine(subject), text: Self.trimmed(text), html: renderPart(.emailHtml).map { Self.trimmed($0) }
+                subject: Self.oneLine(subject), text: Self.trimmed(text), html: renderPart(.emailHtml).map { Self.trimmed($0) },
+                unsubscribeURL: values.links.unsubscribe
             )
         }
         guard let part = TemplatePart.allCases.first(where: { $0.channel == channel }), let text = renderPart(part) else {
             return nil
         }
-        return RenderedMessage(text: Self.trimmed(text))
+        return RenderedMessage(text: Self.trimmed(text), unsubscribeURL: values.links.unsubscribe)
     }
 
     /// The marks around a value's number in a shape.
