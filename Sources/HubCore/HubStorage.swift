@@ -195,8 +195,9 @@ public protocol HubStorage: InboundSink {
     func campaigns(_ request: PageRequest) async throws -> Page<Campaign>
     /// A draft becomes scheduled, with the audience size the launch checks counted.
     func launchCampaign(id: String, audienceSize: Int) async throws -> Campaign
-    /// Pause (queued messages are held), resume (shifted by the pause) or cancel (nothing more is sent).
-    func controlCampaign(id: String, _ command: CampaignCommand) async throws -> Campaign
+    /// Pause (queued messages are held), resume (shifted by the pause, and out of the customer's quiet hours, in
+    /// `defaultTimeZone` for a customer without one) or cancel (nothing more is sent).
+    func controlCampaign(id: String, _ command: CampaignCommand, defaultTimeZone: TimeZone) async throws -> Campaign
     /// Campaigns with planning to do now; scheduled ones whose time came become sending.
     func campaignsToPlan() async throws -> [CampaignWork]
     /// The next customers of an audience after `cursor`, in id order, with what the delivery planner needs.

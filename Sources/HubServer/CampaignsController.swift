@@ -149,7 +149,7 @@ public struct CampaignsController: Sendable {
         for command in CampaignCommand.allCases {
             group.post("campaigns/:id/\(command.rawValue)") { _, context -> Campaign in
                 _ = try context.require(.manageCampaigns)
-                return try await storage.controlCampaign(id: try context.parameters.require("id"), command)
+                return try await storage.controlCampaign(id: try context.parameters.require("id"), command, defaultTimeZone: runner.defaultTimeZone)
             }
         }
         group.get("campaigns/:id/stats") { _, context -> CampaignStats in

@@ -91,8 +91,9 @@ extension SQLiteHubStorage {
 
     /// Pauses (queued messages are held), resumes (held ones go on, shifted by the pause) or cancels
     /// (what is not sent yet never will be) a campaign.
-    public func controlCampaign(id: String, _ command: CampaignCommand) async throws -> Campaign {
+    public func controlCampaign(id: String, _ command: CampaignCommand, defaultTimeZone: TimeZone) async throws -> Campaign {
         let now = self.now()
+        let planner = self.planner
         return try await write { db in
             var (campaign, pausedAt) = try Self.fetchCampaign(id, db: db)
             let messages = "SELECT message_id FROM campaign_recipient WHERE campaign_id = ? AND message_id IS NOT NULL"
@@ -109,12 +110,24 @@ extension SQLiteHubStorage {
                 guard campaign.state == .paused else {
                     throw HubError.conflict("campaign_not_paused", "Only a paused campaign can be resumed; this one is \(campaign.state.rawValue).")
                 }
-                // Everything held moves on by the length of the pause, so the pace holds.
+                // Everything held moves on by the length of the pause, so the pace holds, but not into quiet hours.
                 let shift = now.timeIntervalSince(pausedAt ?? now)
-                try db.execute(sql: """
-                    UPDATE outbox SET state = 'queued', next_attempt_at = strftime('%Y-%m-%d %H:%M:%f', next_attempt_at, ? || ' seconds'), updated_at = ?
-                    WHERE state = 'held' AND message_id IN (\(messages))
-                    """, arguments: [String(format: "%+.3f", shift), now, id])
+                let requeue = try db.cachedStatement(sql: "UPDATE outbox SET state = 'queued', next_attempt_at = ?, updated_at = ? WHERE id = ?")
+                var zones: [String: TimeZone] = [:]
+                let held = try Row.fetchCursor(db, sql: """
+                    SELECT outbox.id, outbox.next_attempt_at, customer.time_zone FROM campaign_recipient
+                    JOIN outbox ON outbox.message_id = campaign_recipient.message_id
+                    JOIN customer ON customer.id = campaign_recipient.customer_id
+                    WHERE campaign_recipient.campaign_id = ? AND outbox.state = 'held'
+                    """, arguments: [id])
+                while let row = try held.next() {
+                    var zone = defaultTimeZone
+                    if let name: String = row[2] {
+                        if zones[name] == nil { zones[name] = TimeZone(identifier: name) ?? defaultTimeZone }
+                        zone = zones[name] ?? defaultTimeZone
+                    }
+                    try requeue.execute(arguments: [planner.resumed(row[1], pausedFor: shift, in: zone), now, row[0] as Int64])
+                }
                 let previous = try String.fetchOne(db, sql: "SELECT paused_from FROM campaign WHERE id = ?", arguments: [id])
                 campaign.state = previous.flatMap(CampaignState.init(rawValue:)) ?? .sending
                 var pace = try Self.pace(id, db: db)

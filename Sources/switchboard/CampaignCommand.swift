@@ -137,8 +137,8 @@ struct CampaignCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard let command = HubCore.CampaignCommand(rawValue: command) else { throw ValidationError("pause, resume or cancel") }
-            try await options.withStorage { storage in
-                let campaign = try await storage.controlCampaign(id: id, command)
+            try await options.withCampaignRunner { storage, runner in
+                let campaign = try await storage.controlCampaign(id: id, command, defaultTimeZone: runner.defaultTimeZone)
                 print("\(campaign.id) \(campaign.state.rawValue)")
             }
         }

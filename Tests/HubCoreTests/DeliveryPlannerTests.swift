@@ -80,6 +80,21 @@ struct DeliveryPlannerTests {
         #expect(Self.notBefore(lateNight) == Self.date("2026-06-01T23:00:00Z"))
     }
 
+    @Test("a message held by a campaign's pause moves on by the pause, but out of the customer's quiet hours")
+    func resumedAfterAPause() throws {
+        let planner = DeliveryPlanner()
+        let tokyo = try #require(TimeZone(identifier: "Asia/Tokyo"))
+        // Planned for 11:00 UTC, 20:00 in Tokyo.
+        let planned = Self.date("2026-06-01T11:00:00Z")
+        // Paused for half an hour: 20:30 in Tokyo, still before quiet.
+        #expect(planner.resumed(planned, pausedFor: 1_800, in: tokyo) == Self.date("2026-06-01T11:30:00Z"))
+        // Paused for three hours: 23:00 in Tokyo is quiet, so 08:00 Tokyo the next morning.
+        #expect(planner.resumed(planned, pausedFor: 10_800, in: tokyo) == Self.date("2026-06-01T23:00:00Z"))
+        // The same move in Paris (13:00 → 16:00) is daytime: as moved.
+        #expect(planner.resumed(planned, pausedFor: 10_800, in: try #require(TimeZone(identifier: "Europe/Paris")))
+                == Self.date("2026-06-01T14:00:00Z"))
+    }
+
     @Test("quiet hours over a daylight saving change end at the local hour, and a skipped hour resolves forward")
     func quietHoursAcrossDST() {
         let newYork = TimeZone(identifier: "America/New_York")!

@@ -135,20 +135,35 @@ import Testing
         for index in 0..<4 { try await hub.customer("p\(index)@example.com") }
         let campaign = try await hub.launched()
         try await hub.runner(batchSize: 2).plan(try #require(try await hub.work(campaign.id)), batches: 1)
-        #expect(try await hub.storage.controlCampaign(id: campaign.id, .pause).state == .paused)
+        #expect(try await hub.storage.controlCampaign(id: campaign.id, .pause, defaultTimeZone: .gmt).state == .paused)
         #expect(try await hub.due() == nil, "held messages are not due")
         #expect(try await hub.work(campaign.id) == nil, "a paused campaign plans nothing")
         hub.clock.advance(600)
-        #expect(try await hub.storage.controlCampaign(id: campaign.id, .resume).state == .sending)
+        #expect(try await hub.storage.controlCampaign(id: campaign.id, .resume, defaultTimeZone: .gmt).state == .sending)
         // Held messages moved on by the length of the pause: due now, ten minutes later than planned.
         #expect(try await hub.due() == 0)
         try await hub.runner(batchSize: 2).plan(try #require(try await hub.work(campaign.id)), batches: 1)
-        let cancelled = try await hub.storage.controlCampaign(id: campaign.id, .cancel)
+        let cancelled = try await hub.storage.controlCampaign(id: campaign.id, .cancel, defaultTimeZone: .gmt)
         #expect(cancelled.state == .cancelled)
         #expect(try await hub.due() == nil)
-        await #expect(throws: HubError.self) { _ = try await hub.storage.controlCampaign(id: campaign.id, .resume) }
+        await #expect(throws: HubError.self) { _ = try await hub.storage.controlCampaign(id: campaign.id, .resume, defaultTimeZone: .gmt) }
         let recipients = try await hub.storage.campaignRecipients(id: campaign.id, outcome: nil, PageRequest(limit: 10)).items
         #expect(recipients.count == 4 && recipients.allSatisfy { $0.deliveryState == .cancelled })
+        await hub.close()
+    }
+
+    @Test func aResumeDoesNotMoveHeldMessagesIntoQuietHours() async throws {
+        let hub = try Hub()
+        try await hub.template()
+        for index in 0..<2 { try await hub.customer("q\(index)@example.com") }
+        let campaign = try await hub.launched()
+        // Planned for 20:26:40 UTC (the clock's start), paused for an hour: 21:26:40 is in the 21:00–08:00 quiet hours.
+        try await hub.runner().plan(try #require(try await hub.work(campaign.id)))
+        _ = try await hub.storage.controlCampaign(id: campaign.id, .pause, defaultTimeZone: .gmt)
+        hub.clock.advance(3_600)
+        _ = try await hub.storage.controlCampaign(id: campaign.id, .resume, defaultTimeZone: .gmt)
+        // They go when quiet ends, 08:00 the next morning: 10 h 33 min 20 s from now.
+        #expect(try await hub.due() == 38_000)
         await hub.close()
     }
 

@@ -48,6 +48,15 @@ public enum PreferenceScope: String, Codable, Sendable {
     }
 }
 
+extension DeliveryPlanner {
+    /// A marketing message held by a campaign's pause, once the campaign resumes: moved on by the pause's length,
+    /// so the campaign's pace holds, and to the end of the customer's quiet hours if that is where the move lands.
+    public func resumed(_ sendAt: Date, pausedFor shift: TimeInterval, in timeZone: TimeZone) -> Date {
+        let moved = sendAt.addingTimeInterval(shift)
+        return quietHours[.marketing]?.end(ofQuietAt: moved, in: timeZone) ?? moved
+    }
+}
+
 /// Hours of the customer's local day when a kind of message is held back, e.g. 21:00–08:00.
 public struct QuietHours: Codable, Sendable, Equatable {
     /// Local "HH:mm" when quiet begins.
