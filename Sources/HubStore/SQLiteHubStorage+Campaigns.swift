@@ -168,9 +168,9 @@ extension SQLiteHubStorage {
                 try appendEvent(db, .campaignUpdated, data: campaign, at: now)
             }
             return try Row.fetchAll(db, sql: "SELECT * FROM campaign WHERE state = 'sending' ORDER BY id").map { row in
-                let (campaign, _) = try Self.campaign(from: row)
+                let (campaign, pausedAt) = try Self.campaign(from: row)
                 return CampaignWork(campaign: campaign, cursor: row["cursor"], pace: try Self.decodePace(row["pace"]),
-                                    start: row["start_at"] ?? campaign.launchedAt ?? now)
+                                    start: row["start_at"] ?? campaign.launchedAt ?? now, pausedAt: pausedAt)
             }
         }
     }
@@ -296,8 +296,9 @@ extension SQLiteHubStorage {
         let paceJSON = try Self.encodedPace(pace)
         guard try await previous?.value ?? true else { return false }
         return try await write { [conversations, messages, outbox, lines] db in
-            guard try Row.fetchOne(db, sql: "SELECT 1 FROM campaign WHERE id = ? AND state = 'sending' AND cursor = ?",
-                                   arguments: [campaign.id, work.cursor]) != nil else { return false }
+            // Planned before a pause that has since been resumed: its send times and pace are stale.
+            guard try Row.fetchOne(db, sql: "SELECT 1 FROM campaign WHERE id = ? AND state = 'sending' AND cursor = ? AND paused_at IS ?",
+                                   arguments: [campaign.id, work.cursor, work.pausedAt]) != nil else { return false }
             // Resolved until the customer answers: nothing for the agents until then.
             let conversation = try db.cachedStatement(sql: """
                 INSERT INTO conversation (id, customer_id, channel, status, priority, tags, subject, created_at, updated_at,

@@ -165,6 +165,8 @@ struct CampaignTriggerTests {
         let due = trigger.occurrence(of: "1990-06-02", in: Self.shanghai, around: Self.date("2026-06-01T20:00:00Z"))
         #expect(due?.year == 2026 && due?.sendAt == Self.date("2026-06-02T01:00:00Z"))
         #expect(trigger.occurrence(of: "06-02", in: Self.shanghai, around: Self.date("2026-06-02T12:00:00Z"))?.sendAt == Self.date("2026-06-02T01:00:00Z"))
+        // Passed locally and now the next day there (01:00 on 3 June in Shanghai): not the day after.
+        #expect(trigger.occurrence(of: "1990-06-02", in: Self.shanghai, around: Self.date("2026-06-02T17:00:00Z")) == nil)
         // More than a day away either way: not now.
         #expect(trigger.occurrence(of: "1990-06-02", in: Self.shanghai, around: Self.date("2026-05-30T00:00:00Z")) == nil)
         #expect(trigger.occurrence(of: "1990-06-02", in: Self.shanghai, around: Self.date("2026-06-04T00:00:00Z")) == nil)

@@ -167,6 +167,24 @@ import Testing
         await hub.close()
     }
 
+    @Test func aBatchPlannedBeforeAPauseAndResumeIsNotWritten() async throws {
+        let hub = try Hub()
+        try await hub.template()
+        for index in 0..<4 { try await hub.customer("s\(index)@example.com") }
+        let campaign = try await hub.launched()
+        let stale = try #require(try await hub.work(campaign.id))
+        _ = try await hub.storage.controlCampaign(id: campaign.id, .pause, defaultTimeZone: .gmt)
+        hub.clock.advance(600)
+        _ = try await hub.storage.controlCampaign(id: campaign.id, .resume, defaultTimeZone: .gmt)
+        // Same cursor, sending again, but its send times and pace are from before the pause.
+        #expect(try await hub.storage.commitCampaignBatch(stale, through: "zzz", [], pace: CampaignPace(), after: nil) == false)
+        try await hub.runner().plan(stale)
+        #expect(try await hub.storage.campaignRecipients(id: campaign.id, outcome: nil, PageRequest(limit: 10)).items.isEmpty)
+        // The current view plans everyone.
+        #expect(try await hub.runner().plan(try #require(try await hub.work(campaign.id))) == 4)
+        await hub.close()
+    }
+
     @Test func theLaunchIsBlockedByWhatRecipientsOrTheCampaignLack() async throws {
         let hub = try Hub()
         try await hub.template("Hello from {{attributes.city}}: {{data.code}}\n{{#attributes.store}}Store {{attributes.store}}{{/attributes.store}}",

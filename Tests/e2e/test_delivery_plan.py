@@ -52,7 +52,7 @@ def reply(hub, conversation_id: str, text: str) -> dict:
 
 def midday_zone() -> str:
     """A fixed-offset time zone where it is about noon now, so quiet hours (21:00–08:00) never defer the test."""
-    offset = (12 - datetime.now(timezone.utc).hour + 12) % 24 - 12  # -12 … 11
+    offset = 12 - datetime.now(timezone.utc).hour  # -11 … 12: noon today, the same date as in UTC
     # Etc/GMT-N is UTC+N (POSIX signs are inverted).
     return "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
 

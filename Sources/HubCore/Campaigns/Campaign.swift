@@ -99,12 +99,13 @@ public struct CampaignTrigger: Codable, Sendable, Equatable {
         self.localTime = localTime
     }
 
-    /// How far from its time an occurrence is still planned: a hub that was down at nine sends it later that day.
+    /// How far ahead an occurrence is planned. One whose time has passed is still planned that same local day (a
+    /// hub that was down at nine sends it later that day), never the day after.
     public static let window: TimeInterval = 86_400
 
     /// This year's message for a customer whose attribute holds `value`: when it goes (that month and day in
     /// `timeZone`, at the local time; 29 February on the 28th in other years) and the year it is for, when that
-    /// is within a day of `now`; nil otherwise, or when `value` holds no date.
+    /// is within a day ahead of `now` or earlier the same local day; nil otherwise, or when `value` holds no date.
     public func occurrence(of value: String, in timeZone: TimeZone, around now: Date) -> (year: Int, sendAt: Date)? {
         let parts = value.trimmingCharacters(in: .whitespaces).split(separator: "-").suffix(2).compactMap { Int($0) }
         guard parts.count == 2, (1...12).contains(parts[0]), (1...31).contains(parts[1]),
@@ -118,7 +119,8 @@ public struct CampaignTrigger: Codable, Sendable, Equatable {
                 day.day = 28
             }
             guard let sendAt = calendar.date(from: day), calendar.component(.day, from: sendAt) == day.day else { continue }
-            if abs(sendAt.timeIntervalSince(now)) <= Self.window { return (year, sendAt) }
+            let due = sendAt >= now ? sendAt.timeIntervalSince(now) <= Self.window : calendar.isDate(sendAt, inSameDayAs: now)
+            if due { return (year, sendAt) }
         }
         return nil
     }
@@ -221,12 +223,15 @@ public struct CampaignWork: Sendable {
     public var cursor: String
     public var pace: CampaignPace
     public var start: Date
+    /// When the campaign was last paused: a batch planned before a pause (and a resume) is not written.
+    public var pausedAt: Date?
 
-    public init(campaign: Campaign, cursor: String, pace: CampaignPace, start: Date) {
+    public init(campaign: Campaign, cursor: String, pace: CampaignPace, start: Date, pausedAt: Date? = nil) {
         self.campaign = campaign
         self.cursor = cursor
         self.pace = pace
         self.start = start
+        self.pausedAt = pausedAt
     }
 }
 
