@@ -42,7 +42,17 @@ extension Message: FetchableRecord, PersistableRecord, TableRecord {
 
 extension HubEvent: FetchableRecord, TableRecord {
     public static var databaseTableName: String { "event" }
-    public static var databaseColumnDecodingStrategy: DatabaseColumnDecodingStrategy { .convertFromSnakeCase }
+
+    /// Read column by column: every event passes through the router and each open stream, and decoding rows
+    /// through Codable (with its key conversion) cost more than the query.
+    public init(row: Row) throws {
+        guard let type = EventType(rawValue: row["type"]) else {
+            throw DatabaseError(message: "event \(row["id"] as Int64? ?? 0) has an unknown type")
+        }
+        self.init(id: row["id"], type: type, conversationId: row["conversation_id"], customerId: row["customer_id"],
+                  agentId: row["agent_id"], teamId: row["team_id"], assigneeId: row["assignee_id"], data: row["data"],
+                  createdAt: row["created_at"])
+    }
 }
 
 extension TokenRecord: FetchableRecord, TableRecord {
