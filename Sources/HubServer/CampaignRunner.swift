@@ -14,7 +14,7 @@ public struct CampaignRunner: Service {
     public let links: CampaignLinks
     let preferencesLink: PreferencesLink?
     let centerName: String
-    public let defaultTimeZone: TimeZone
+    let defaultTimeZone: TimeZone
     let batchSize: Int
     let logger: Logger
     let now: @Sendable () -> Date

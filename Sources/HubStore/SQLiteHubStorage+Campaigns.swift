@@ -113,7 +113,6 @@ extension SQLiteHubStorage {
                 // Everything held moves on by the length of the pause, so the pace holds, but not into quiet hours.
                 let shift = now.timeIntervalSince(pausedAt ?? now)
                 let requeue = try db.cachedStatement(sql: "UPDATE outbox SET state = 'queued', next_attempt_at = ?, updated_at = ? WHERE id = ?")
-                var zones: [String: TimeZone] = [:]
                 let held = try Row.fetchCursor(db, sql: """
                     SELECT outbox.id, outbox.next_attempt_at, customer.time_zone FROM campaign_recipient
                     JOIN outbox ON outbox.message_id = campaign_recipient.message_id
@@ -121,11 +120,7 @@ extension SQLiteHubStorage {
                     WHERE campaign_recipient.campaign_id = ? AND outbox.state = 'held'
                     """, arguments: [id])
                 while let row = try held.next() {
-                    var zone = defaultTimeZone
-                    if let name: String = row[2] {
-                        if zones[name] == nil { zones[name] = TimeZone(identifier: name) ?? defaultTimeZone }
-                        zone = zones[name] ?? defaultTimeZone
-                    }
+                    let zone = (row[2] as String?).flatMap(TimeZone.init(identifier:)) ?? defaultTimeZone
                     try requeue.execute(arguments: [planner.resumed(row[1], pausedFor: shift, in: zone), now, row[0] as Int64])
                 }
                 let previous = try String.fetchOne(db, sql: "SELECT paused_from FROM campaign WHERE id = ?", arguments: [id])

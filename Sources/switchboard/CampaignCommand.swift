@@ -137,8 +137,9 @@ struct CampaignCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard let command = HubCore.CampaignCommand(rawValue: command) else { throw ValidationError("pause, resume or cancel") }
-            try await options.withCampaignRunner { storage, runner in
-                let campaign = try await storage.controlCampaign(id: id, command, defaultTimeZone: runner.defaultTimeZone)
+            let defaultTimeZone = try await options.load().campaigns.defaultTimeZone
+            try await options.withStorage { storage in
+                let campaign = try await storage.controlCampaign(id: id, command, defaultTimeZone: defaultTimeZone)
                 print("\(campaign.id) \(campaign.state.rawValue)")
             }
         }
