@@ -182,7 +182,7 @@ let package = Package(
         ], swiftSettings: swiftSettings),
         .testTarget(name: "EmailAdapterTests", dependencies: ["EmailAdapter", "HubCore", "HubStore", "TestSupport"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "WebChatAdapterTests", dependencies: ["WebChatAdapter", "HubCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "HubStoreTests", dependencies: ["HubStore", "HubCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "HubStoreTests", dependencies: ["HubStore", "HubCore", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CurlTransportTests", dependencies: [
             "CurlTransport",
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -5,7 +5,7 @@ public enum Address {
     /// Returns the canonical form of `raw` on `channel`, or throws when it is not an address there.
     /// `field` names the input in the error.
     public static func normalize(_ raw: String, on channel: Channel, field: String = "from") throws(ValidationError) -> String {
-        let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = raw.trimmingWhitespace()
         guard !trimmed.isEmpty else { throw ValidationError(field, "must not be empty") }
         guard trimmed.utf8.count <= 320 else { throw ValidationError(field, "must be at most 320 bytes") }
         guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {

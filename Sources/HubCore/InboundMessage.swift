@@ -55,7 +55,7 @@ public struct InboundMessage: Sendable, Equatable {
         }
         if text.utf8.count > Self.maxTextBytes { throw ValidationError("text", "must be at most \(Self.maxTextBytes) bytes") }
         if let html, html.utf8.count > 4 * Self.maxTextBytes { throw ValidationError("html", "must be at most \(4 * Self.maxTextBytes) bytes") }
-        if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty && (html ?? "").isEmpty && attachments.isEmpty {
+        if text.allSatisfy(\.isWhitespace) && (html ?? "").isEmpty && attachments.isEmpty {
             throw ValidationError("text", "a message needs text, html or an attachment")
         }
         if attachments.count > Self.maxAttachments { throw ValidationError("attachments", "at most \(Self.maxAttachments) attachments") }

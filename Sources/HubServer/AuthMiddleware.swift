@@ -14,11 +14,9 @@ struct AuthMiddleware: RouterMiddleware {
     let cache: PrincipalCache
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+        guard let header = request.headers[.authorization], let token = Self.bearerToken(header) else {
             throw APIError.unauthorized
         }
-        let token = header.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
-        guard !token.isEmpty, token.count <= 200 else { throw APIError.unauthorized }
         let digest = AccessToken.digest(token)
         let principal: Principal
         if let cached = cache.lookup(digest) {
@@ -32,6 +30,14 @@ struct AuthMiddleware: RouterMiddleware {
         context.principal = principal
         context.logger[metadataKey: "sb.token"] = .string(principal.tokenId)
         return try await next(request, context)
+    }
+
+    /// The token of an `Authorization: Bearer …` value (the scheme in any case, blanks around the
+    /// token ignored), or nil.
+    static func bearerToken(_ header: String) -> String? {
+        guard header.utf8.count > 7, header.prefix(7).lowercased() == "bearer " else { return nil }
+        let token = header.dropFirst(7).trimmingWhitespace()
+        return token.isEmpty || token.count > 200 ? nil : token
     }
 }
 

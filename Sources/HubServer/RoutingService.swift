@@ -52,12 +52,24 @@ public final class RoutingService: Service {
         for subject in try await storage.routingSubjects(.unresolved) { actions += engine.apply(subject, now: Date()) }
         logger.info("router started", metadata: ["sb.waiting": "\(engine.waitingConversationIds.count)"])
         var kpisPublishedAt = Date.distantPast
+        // Whether the engine took any input since the live view was published: most events (a
+        // customer's next message in an open conversation) change nothing the view shows.
+        var changed = true
+        var publishedAt = Date.distantPast
 
         while !Task.isCancelled {
-            actions += engine.advance(to: Date())
+            let now = Date()
+            if let timer = engine.nextTimer, timer <= now { changed = true }
+            actions += engine.advance(to: now)
+            if !actions.isEmpty { changed = true }
             try await apply(actions, to: &engine)
             actions = []
-            publish(engine)
+            // The oldest wait grows with time alone: republished each second even without input.
+            if changed || -publishedAt.timeIntervalSinceNow >= 1 {
+                publish(engine)
+                publishedAt = Date()
+                changed = false
+            }
             if -kpisPublishedAt.timeIntervalSinceNow >= Self.kpiInterval {
                 try await publishKPIs(engine.configuration)
                 kpisPublishedAt = Date()
@@ -90,6 +102,7 @@ public final class RoutingService: Service {
                     break
                 }
             }
+            if reconfigured || !conversationIds.isEmpty || !agentIds.isEmpty || !customerIds.isEmpty { changed = true }
             if reconfigured, let configuration = try await storage.routingConfiguration() {
                 actions += engine.reconfigure(configuration, now: Date())
                 logger.info("routing configuration applied", metadata: ["sb.queues": "\(configuration.queues.count)"])

@@ -1,7 +1,6 @@
 import Foundation
 import GRDB
 import HubCore
-import Synchronization
 
 extension SQLiteHubStorage {
     public func events(after id: Int64, scope: AccessScope, limit: Int) async throws -> [HubEvent] {
@@ -66,16 +65,43 @@ struct ConversationRef {
     let assigneeId: String?
 }
 
-/// The last date converted to its stored form: a write uses one `now` for all its columns, and
-/// GRDB's conversion goes through `DateFormatter`, the costliest step of a small insert.
-private let lastStoredDate = Mutex<(date: Date, value: DatabaseValue)?>(nil)
-
-/// `date` as GRDB stores it (`yyyy-MM-dd HH:mm:ss.SSS`, UTC).
+/// `date` as GRDB stores it (`yyyy-MM-dd HH:mm:ss.SSS`, UTC), written digit by digit: GRDB's own
+/// conversion goes through `DateFormatter` (ICU), which cost more than the rest of a small insert.
+/// Rounded to the millisecond as that formatter rounds (a test compares the two).
 func storedDate(_ date: Date) -> DatabaseValue {
-    if let last = lastStoredDate.withLock({ $0 }), last.date == date { return last.value }
-    let value = date.databaseValue
-    lastStoredDate.withLock { $0 = (date, value) }
-    return value
+    let millis = Int64(((date.timeIntervalSinceReferenceDate + Date.timeIntervalBetween1970AndReferenceDate) * 1000 + 0.5).rounded(.down))
+    let day = millis >= 0 ? millis / 86_400_000 : (millis - 86_399_999) / 86_400_000
+    let msOfDay = millis - day * 86_400_000
+    // Days since 1970 to the civil date (Howard Hinnant's algorithm, proleptic Gregorian).
+    let z = day + 719_468
+    let era = (z >= 0 ? z : z - 146_096) / 146_097
+    let dayOfEra = z - era * 146_097
+    let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+    let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+    let shiftedMonth = (5 * dayOfYear + 2) / 153
+    let dayOfMonth = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
+    let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
+    let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+
+    var text = [UInt8](repeating: 0, count: 23)
+    func put(_ value: Int64, at start: Int, width: Int) {
+        var value = value
+        for index in stride(from: start + width - 1, through: start, by: -1) {
+            text[index] = UInt8(ascii: "0") + UInt8(value % 10)
+            value /= 10
+        }
+    }
+    put(year, at: 0, width: 4)
+    put(month, at: 5, width: 2)
+    put(dayOfMonth, at: 8, width: 2)
+    put(msOfDay / 3_600_000, at: 11, width: 2)
+    put(msOfDay / 60_000 % 60, at: 14, width: 2)
+    put(msOfDay / 1000 % 60, at: 17, width: 2)
+    put(msOfDay % 1000, at: 20, width: 3)
+    for (index, separator) in [(4, "-"), (7, "-"), (10, " "), (13, ":"), (16, ":"), (19, ".")] as [(Int, Unicode.Scalar)] {
+        text[index] = UInt8(ascii: separator)
+    }
+    return String(decoding: text, as: UTF8.self).databaseValue
 }
 
 /// Turns a fetched `limit + 1` rows into a page whose cursor is the last item's id.

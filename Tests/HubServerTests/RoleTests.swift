@@ -102,4 +102,20 @@ import Testing
         }
         await hub.close()
     }
+
+    @Test func bearerSchemeInAnyCaseAndBlanksAroundTheTokenAreAccepted() async throws {
+        let hub = try await TestHub()
+        let token = hub.adminToken
+        try await hub.app.test(.router) { client in
+            for header in ["Bearer \(token)", "bearer \(token)", "BEARER  \(token) ", "Bearer \t\(token)"] {
+                let response = try await client.send(.get, "/v1/agents", token: nil, headers: [.authorization: header])
+                #expect(response.status == .ok, "\(header)")
+            }
+            for header in ["Basic \(token)", "Bearer", "Bearer ", "Bearer\(token)", "Bearer \(token)x", "Bearer " + String(repeating: "a", count: 201)] {
+                let response = try await client.send(.get, "/v1/agents", token: nil, headers: [.authorization: header])
+                #expect(response.status == .unauthorized, "\(header)")
+            }
+        }
+        await hub.close()
+    }
 }

@@ -144,14 +144,14 @@ enum TemplateTagScanner {
             index = end
 
             if triple {
-                add(.unescapedVariable, Self.trimmed(content), line: tagLine, push: false)
+                add(.unescapedVariable, content.trimmingWhitespace(), line: tagLine, push: false)
                 continue
             }
             guard let sigil = content.first else {
                 problems.append(LineProblem(line: tagLine, message: "an empty tag {{}} is not allowed"))
                 continue
             }
-            let rest = Self.trimmed(String(content.dropFirst()))
+            let rest = content.dropFirst().trimmingWhitespace()
             switch sigil {
             case "!":
                 continue
@@ -171,7 +171,7 @@ enum TemplateTagScanner {
             case "<": add(.parent, rest, line: tagLine, push: true)
             case ">": add(.partial, rest, line: tagLine, push: false)
             case "/": closeSection(rest, line: tagLine)
-            default: add(.variable, Self.trimmed(content), line: tagLine, push: false)
+            default: add(.variable, content.trimmingWhitespace(), line: tagLine, push: false)
             }
         }
         while openTags.count > 1 {
@@ -205,10 +205,6 @@ enum TemplateTagScanner {
             previous = scalar
         }
         return count
-    }
-
-    private static func trimmed(_ text: String) -> String {
-        text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// What swift-mustache accepts in a variable or section name (transforms included).
