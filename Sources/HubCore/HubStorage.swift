@@ -1,5 +1,14 @@
 import Foundation
 
+/// A part of the store a background service acts on. The service wakes when a commit changed it,
+/// not on every commit: most commits (a customer's next message) change neither.
+public enum WatchedPart: Sendable, CaseIterable {
+    /// Outbox rows queued, claimed, released for a retry, held or requeued: the dispatcher's work.
+    case outbox
+    /// The times conversations are snoozed until: the snooze timer's work.
+    case snoozes
+}
+
 /// The hub's durable state: every implementation (SQLite now, PostgreSQL later) passes the same tests.
 ///
 /// Every method that changes state appends its events in the same transaction and returns
@@ -158,6 +167,10 @@ public protocol HubStorage: InboundSink {
     func latestEventId() async throws -> Int64
     /// Returns once an event newer than `id` is committed (or the task is cancelled).
     func waitForEvent(after id: Int64) async
+    /// How many commits have changed `part` so far (a number that only grows).
+    func latestChange(of part: WatchedPart) -> Int64
+    /// Returns once a commit changed `part` after `version` (or the task is cancelled).
+    func waitForChange(of part: WatchedPart, after version: Int64) async
 
     // MARK: Outbox
 
@@ -227,9 +240,18 @@ public protocol HubStorage: InboundSink {
 extension HubStorage {
     /// Waits for an event newer than `id`, at most `timeout`; true when an event came.
     public func waitForEvent(after id: Int64, timeout: Duration) async -> Bool {
+        await Self.wait(timeout: timeout) { await waitForEvent(after: id) }
+    }
+
+    /// Waits for a commit that changed `part` after `version`, at most `timeout`; true when one came.
+    public func waitForChange(of part: WatchedPart, after version: Int64, timeout: Duration) async -> Bool {
+        await Self.wait(timeout: timeout) { await waitForChange(of: part, after: version) }
+    }
+
+    private static func wait(timeout: Duration, for wake: @escaping @Sendable () async -> Void) async -> Bool {
         await withTaskGroup(of: Bool.self) { group in
             group.addTask {
-                await waitForEvent(after: id)
+                await wake()
                 return !Task.isCancelled
             }
             group.addTask {

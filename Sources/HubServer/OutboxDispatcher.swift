@@ -7,7 +7,7 @@ import ServiceLifecycle
 /// Sends what the outbox holds: claims due rows with a lease, sends each through its channel's
 /// sender, and records sent, a retry with backoff, or a dead letter.
 ///
-/// Woken by new events (a reply was queued) and by the next due time; after a crash, rows whose
+/// Woken by commits that changed the outbox (a reply was queued) and by the next due time; after a crash, rows whose
 /// lease expired are claimed again, so nothing queued is lost.
 public struct OutboxDispatcher: Service {
     let storage: any HubStorage
@@ -34,14 +34,14 @@ public struct OutboxDispatcher: Service {
         do {
             try await cancelWhenGracefulShutdown {
                 while !Task.isCancelled {
-                    let head = try await storage.latestEventId()
+                    let head = storage.latestChange(of: .outbox)
                     let due = try await storage.nextOutboxDue()
                     if let due, due <= Date() {
                         try await dispatchDue()
                         continue
                     }
                     let wait = min(due.map { $0.timeIntervalSinceNow } ?? 60, 60)
-                    _ = await storage.waitForEvent(after: head, timeout: .milliseconds(Int64(wait * 1000) + 5))
+                    _ = await storage.waitForChange(of: .outbox, after: head, timeout: .milliseconds(Int64(wait * 1000) + 5))
                 }
             }
         } catch is CancellationError {

@@ -13,6 +13,8 @@ public final class SQLiteHubStorage: HubStorage, Service {
     let pool: DatabasePool
     let batcher: WriteBatcher
     let signal: EventSignal
+    /// One watcher per part of the store a service waits on.
+    private let watchers: [ChangeWatcher]
     let now: @Sendable () -> Date
     /// Decides the channel and the earliest send time of the messages the center starts.
     let planner: DeliveryPlanner
@@ -43,6 +45,9 @@ public final class SQLiteHubStorage: HubStorage, Service {
             afterCommit: { db in latestCommitted.value = try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(id), 0) FROM event")) ?? 0 },
             committed: { signal.advance(to: latestCommitted.value) }
         )
+        let watchers = WatchedPart.allCases.map(ChangeWatcher.init)
+        for watcher in watchers { pool.add(transactionObserver: watcher, extent: .databaseLifetime) }
+        self.watchers = watchers
         self.pool = pool
         self.batcher = batcher
         self.signal = signal
@@ -76,6 +81,18 @@ public final class SQLiteHubStorage: HubStorage, Service {
 
     public func waitForEvent(after id: Int64) async {
         await signal.wait(after: id)
+    }
+
+    public func latestChange(of part: WatchedPart) -> Int64 {
+        watcher(part).signal.latest
+    }
+
+    public func waitForChange(of part: WatchedPart, after version: Int64) async {
+        await watcher(part).signal.wait(after: version)
+    }
+
+    private func watcher(_ part: WatchedPart) -> ChangeWatcher {
+        watchers.first { $0.part == part }!
     }
 }
 
