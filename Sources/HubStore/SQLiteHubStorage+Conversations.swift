@@ -209,7 +209,7 @@ extension SQLiteHubStorage {
 
     public func nextSnoozeDue() async throws -> Date? {
         try await read { db in
-            try Date.fetchOne(db, sql: "SELECT MIN(snoozed_until) FROM conversation WHERE status = 'snoozed'")
+            try Date.fetchOne(db.cachedStatement(sql: "SELECT MIN(snoozed_until) FROM conversation WHERE status = 'snoozed'"))
         }
     }
 

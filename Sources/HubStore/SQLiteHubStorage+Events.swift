@@ -3,20 +3,22 @@ import GRDB
 import HubCore
 
 extension SQLiteHubStorage {
+    /// The router, the web chat fan-out and every stream read here after each commit: the statements
+    /// are prepared once per connection.
     public func events(after id: Int64, scope: AccessScope, limit: Int) async throws -> [HubEvent] {
         try await read { db in
             switch scope {
             case .all:
-                return try HubEvent.fetchAll(db, sql: "SELECT * FROM event WHERE id > ? ORDER BY id LIMIT ?", arguments: [id, limit])
+                return try HubEvent.fetchAll(db.cachedStatement(sql: "SELECT * FROM event WHERE id > ? ORDER BY id LIMIT ?"), arguments: [id, limit])
             case .own(let agentId, let teamIds):
                 let teams = teamIds.isEmpty ? "" : " OR team_id IN (\(databaseQuestionMarks(count: teamIds.count)))"
                 var arguments: StatementArguments = [id, agentId]
                 arguments += StatementArguments(teamIds)
                 arguments += [limit]
-                return try HubEvent.fetchAll(db, sql: """
+                return try HubEvent.fetchAll(db.cachedStatement(sql: """
                     SELECT * FROM event WHERE id > ? AND (conversation_id IS NULL OR assignee_id = ?\(teams))
                     ORDER BY id LIMIT ?
-                    """, arguments: arguments)
+                    """), arguments: arguments)
             }
         }
     }

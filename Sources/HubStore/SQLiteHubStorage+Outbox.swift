@@ -85,11 +85,11 @@ extension SQLiteHubStorage {
 
     public func nextOutboxDue() async throws -> Date? {
         try await read { db in
-            try Date.fetchOne(db, sql: """
+            try Date.fetchOne(db.cachedStatement(sql: """
                 SELECT MIN(due) FROM (
                     SELECT MIN(next_attempt_at) AS due FROM outbox WHERE state = 'queued'
                     UNION ALL SELECT MIN(lease_until) FROM outbox WHERE state = 'sending') AS dues
-                """)
+                """))
         }
     }
 
