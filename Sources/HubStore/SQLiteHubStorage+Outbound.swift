@@ -61,27 +61,32 @@ extension SQLiteHubStorage {
     }
 
     /// What the planner needs to know of a customer for one message: identities, the ledger, preferences
-    /// (`preferences` replaces the stored ones), and for marketing what was sent lately.
+    /// (`preferences` replaces the stored ones), and for marketing what was sent lately (`marketingRequests`).
     static func deliveryRequest(customer: Customer, purpose: Purpose, preferences: [ChannelPreference]? = nil, conversationChannel: Channel? = nil,
                                 failedChannels: Set<Channel> = [], db: Database, now: Date) throws -> DeliveryRequest {
+        if purpose == .marketing {
+            // Campaigns read this for a whole batch at once; one customer reads it the same way, so the
+            // marketing rules (identities, consents, what was sent lately) are stated once.
+            var request = try marketingRequests(for: [customer], db: db, now: now)[0].request
+            if let preferences { request.preferences = preferences }
+            request.conversationChannel = conversationChannel
+            request.failedChannels = failedChannels
+            return request
+        }
         var identities = try Identity.fetchAll(db, sql: "SELECT * FROM identity WHERE customer_id = ? ORDER BY created_at DESC", arguments: [customer.id])
         // An address a chat visitor left that belongs to someone else is not theirs, yet it is where they asked
         // to be answered (never marketed to); a reply from it later proves who they are (see `ingest`).
-        for row in purpose == .marketing ? [] : try Row.fetchAll(db, sql: """
+        for row in try Row.fetchAll(db, sql: """
             SELECT email, created_at FROM webchat_visitor WHERE customer_id = ? AND email IS NOT NULL ORDER BY created_at DESC
             """, arguments: [customer.id]) where !identities.contains(where: { $0.channel == .email && $0.address == row["email"] }) {
             identities.append(Identity(channel: .email, address: row["email"], customerId: customer.id, verified: false, createdAt: row["created_at"]))
         }
         var consents: [ConsentRecord] = []
         for identity in identities { consents += try latestConsents(identity.channel, identity.address, db: db) }
-        let recentMarketing = purpose != .marketing ? [] : try Date.fetchAll(db, sql: """
-            SELECT message.created_at FROM message JOIN conversation ON conversation.id = message.conversation_id
-            WHERE conversation.customer_id = ? AND message.author_kind = 'campaign' AND message.created_at > ?
-            """, arguments: [customer.id, now.addingTimeInterval(-366 * 86_400)])
         return DeliveryRequest(
             purpose: purpose, timeZone: customer.timeZone.flatMap(TimeZone.init(identifier:)), identities: identities,
             consents: consents, preferences: try preferences ?? Self.preferences(of: customer.id, db: db),
-            conversationChannel: conversationChannel, failedChannels: failedChannels, recentMarketing: recentMarketing
+            conversationChannel: conversationChannel, failedChannels: failedChannels, recentMarketing: []
         )
     }
 
